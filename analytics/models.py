@@ -1,0 +1,1 @@
+# AI code tracking analytics: models arrive with the sync.

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCESS = "success", "Success"
+    FAILURE = "failure", "Failure"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class ChatLog(models.Model):
+    """One chat request: written once when it starts and once when it ends, never per chunk."""
+
+    created_at = models.DateTimeField(db_index=True)
+    request_id = models.CharField(max_length=128, db_index=True)
+    dialect = models.CharField(max_length=16)  # openai / anthropic
+    model = models.CharField(max_length=128, db_index=True)
+    stream = models.BooleanField(default=False)
+    caller = models.CharField(max_length=64, blank=True, default="")  # admin / shared / key label
+    token = models.ForeignKey(
+        "tokens.Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_logs"
+    )
+    token_alias = models.CharField(max_length=64, blank=True, default="")  # kept if the token goes
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=1)
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_ms = models.PositiveIntegerField(null=True, blank=True)
+    chars_out = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=16, blank=True, default="")
+    # Only with LOG_CONTENT=true: prompts and replies are private by default.
+    prompt = models.TextField(blank=True, default="")
+    reply = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="chatlog_status_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.model} {self.status}"

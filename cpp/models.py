@@ -1,0 +1,1 @@
+# Copilot++ is a passthrough: it keeps no tables of its own.

@@ -1,0 +1,63 @@
+"""Who is calling: one place that reads credentials, so views only ask questions of a Caller."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+
+ADMIN = "admin"
+SHARED = "shared"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    kind: str  # "admin" or "shared" (more kinds arrive with API keys)
+    pinned_alias: str | None = None  # AUTH_TOKEN-<alias> pins one pool token
+
+    @property
+    def is_admin(self) -> bool:
+        return self.kind == ADMIN
+
+
+def _equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def bearer(request: HttpRequest) -> str:
+    value = request.headers.get("Authorization", "")
+    return value[len("Bearer ") :].strip() if value.startswith("Bearer ") else ""
+
+
+def credential(request: HttpRequest) -> str:
+    """The chat routes accept `x-api-key` (Anthropic's SDK) or `Authorization: Bearer` (OpenAI's)."""
+    return request.headers.get("x-api-key", "").strip() or bearer(request)
+
+
+def identify(secret: str) -> Caller | None:
+    """The caller a secret stands for, or None. Comparisons take constant time."""
+    if not secret:
+        return None
+    admin = settings.AUTH_TOKEN
+    if admin:
+        if _equal(secret, admin):
+            return Caller(ADMIN)
+        prefix = admin + "-"
+        if len(secret) > len(prefix) and _equal(secret[: len(prefix)], prefix):
+            return Caller(ADMIN, pinned_alias=secret[len(prefix) :])
+    shared = settings.SHARED_TOKEN
+    if shared and _equal(secret, shared):
+        return Caller(SHARED)
+    return None
+
+
+def chat_caller(request: HttpRequest) -> Caller | None:
+    return identify(credential(request))
+
+
+def is_admin(request: HttpRequest) -> bool:
+    """Admin routes read only `Authorization: Bearer <AUTH_TOKEN>`, as the original does."""
+    secret = bearer(request)
+    return bool(settings.AUTH_TOKEN) and bool(secret) and _equal(secret, settings.AUTH_TOKEN)

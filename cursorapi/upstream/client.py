@@ -1,0 +1,258 @@
+"""The async client for Cursor's servers: HTTP/2 over httpx, one connection pool per proxy setting."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import headers as hdrs
+from .errors import CursorError, ProtocolError, UpstreamError
+from .framing import FrameDecoder, Message, decode_unary_body, decode_unary_error, encode_frame
+from .headers import Account
+from .hosts import Endpoint, gcpp_host
+
+_MAX_ERROR_BODY = 64 * 1024
+_GZIP_THRESHOLD = 1024
+
+
+class UpstreamTimeout(UpstreamError):
+    """Cursor did not answer (connect) or went silent (read) for longer than allowed."""
+
+    http_status = 504
+
+
+class UpstreamUnavailable(UpstreamError):
+    """The connection to Cursor (or to the proxy in between) failed."""
+
+    http_status = 502
+
+
+@dataclass(slots=True)
+class UnaryResponse:
+    body: bytes
+    headers: httpx.Headers
+    set_cookies: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ClientConfig:
+    upstream: str = ""  # e.g. http://127.0.0.1:9000 sends every call there, keeping the real Host
+    client_version: str = "2.3.21"
+    connect_timeout: float = 30.0
+    read_timeout: float = 120.0
+    max_frame_bytes: int = 32 * 1024 * 1024
+
+
+def _gzip_if_smaller(body: bytes) -> tuple[bytes, bool]:
+    if len(body) <= _GZIP_THRESHOLD:
+        return body, False
+    packed = gzip.compress(body, compresslevel=6)
+    return (packed, True) if len(packed) < len(body) else (body, False)
+
+
+class CursorClient:
+    """Makes the calls; knows nothing about Django. One instance per process is enough."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self.config = config
+        self._pools: dict[tuple[int, str], httpx.AsyncClient] = {}
+
+    # --- connection pools ------------------------------------------------------------------------
+
+    def _pool(self, proxy: str | None) -> httpx.AsyncClient:
+        # httpx pools belong to the event loop that made them; tests run many loops in one process.
+        key = (id(asyncio.get_running_loop()), proxy or "non")
+        client = self._pools.get(key)
+        if client is None:
+            client = self._pools[key] = self._make_pool(proxy)
+        return client
+
+    def _make_pool(self, proxy: str | None) -> httpx.AsyncClient:
+        cfg = self.config
+        timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=60)
+        cleartext = cfg.upstream.startswith("http://")
+        kwargs: dict[str, Any] = {
+            "timeout": timeout,
+            "limits": limits,
+            "http2": True,
+            # A cleartext upstream (the fake) speaks HTTP/2 with prior knowledge, like TLS+ALPN would.
+            "http1": not cleartext,
+            "follow_redirects": False,
+        }
+        if proxy == "sys":
+            kwargs["trust_env"] = True
+        else:
+            kwargs["trust_env"] = False
+            if proxy and proxy != "non":
+                kwargs["proxy"] = proxy
+        return httpx.AsyncClient(**kwargs)
+
+    async def aclose(self) -> None:
+        pools, self._pools = self._pools, {}
+        for client in pools.values():
+            await client.aclose()
+
+    # --- addressing ------------------------------------------------------------------------------
+
+    def url(self, host: str, path: str) -> tuple[str, dict[str, str]]:
+        """The URL to call, and the Host header to send when an upstream override is set."""
+        if self.config.upstream:
+            return self.config.upstream + path, {"host": host}
+        return f"https://{host}{path}", {}
+
+    def _host(self, account: Account, endpoint: Endpoint) -> str:
+        return endpoint.host or gcpp_host(account.gcpp_host)
+
+    # --- Connect calls ---------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        account: Account,
+        endpoint: Endpoint,
+        message: bytes,
+        *,
+        request_id: str | None = None,
+        cookie: str = "",
+        fs_client_key: str = "",
+    ) -> AsyncIterator[bytes]:
+        """Yield each response message (decompressed protobuf bytes) as soon as it is decoded.
+
+        Raises CursorError when Cursor ends the stream with an error, ProtocolError when the stream is
+        malformed or cut, UpstreamTimeout / UpstreamUnavailable on transport failures. Closing the
+        generator closes the HTTP/2 stream, which is how a client disconnect cancels the upstream call.
+        """
+        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        headers = hdrs.aiserver(
+            account,
+            client_version=self.config.client_version,
+            streaming=True,
+            request_id=request_id,
+            cookie=cookie,
+            fs_client_key=fs_client_key,
+        )
+        headers.update(host)
+        body = encode_frame(message)
+        decoder = FrameDecoder(self.config.max_frame_bytes)
+        try:
+            async with self._pool(account.proxy).stream("POST", url, content=body, headers=headers) as resp:
+                if resp.status_code != 200 or resp.headers.get("content-type", "").startswith(
+                    "application/json"
+                ):
+                    raw = await _read_capped(resp)
+                    raise decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", ""))
+                async for chunk in resp.aiter_raw():
+                    for frame in decoder.feed(chunk):
+                        if isinstance(frame, Message):
+                            yield frame.payload
+                        elif frame.error is not None:
+                            raise frame.error
+                        else:
+                            return
+                decoder.close()
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
+        except (httpx.TransportError, httpx.StreamError) as exc:
+            raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+
+    async def unary(
+        self,
+        account: Account,
+        endpoint: Endpoint,
+        message: bytes,
+        *,
+        request_id: str | None = None,
+        cookie: str = "",
+        fs_client_key: str = "",
+    ) -> UnaryResponse:
+        """One protobuf request, one protobuf response (raw bytes); errors raise CursorError."""
+        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        body, gzipped = _gzip_if_smaller(message)
+        headers = hdrs.aiserver(
+            account,
+            client_version=self.config.client_version,
+            streaming=False,
+            gzipped_body=gzipped,
+            request_id=request_id,
+            cookie=cookie,
+            fs_client_key=fs_client_key,
+        )
+        headers.update(host)
+        try:
+            resp = await self._pool(account.proxy).post(url, content=body, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+        content_type = resp.headers.get("content-type", "")
+        if resp.status_code != 200 or content_type.startswith("application/json"):
+            raise decode_unary_error(resp.status_code, resp.content[:_MAX_ERROR_BODY], content_type)
+        return UnaryResponse(
+            body=decode_unary_body(resp.content),
+            headers=resp.headers,
+            set_cookies=resp.headers.get_list("set-cookie"),
+        )
+
+    # --- JSON calls (profile, usage, refresh) ----------------------------------------------------
+
+    async def json(
+        self,
+        account: Account,
+        endpoint: Endpoint,
+        *,
+        method: str = "GET",
+        payload: Mapping[str, Any] | None = None,
+        kind: str = "desktop",
+    ) -> Any:
+        """A JSON call: `desktop` uses the app's Bearer headers, `dashboard` the browser cookie."""
+        url, host = self.url(endpoint.host, endpoint.path)
+        if kind == "dashboard":
+            headers = hdrs.dashboard(account, json_body=payload is not None)
+        else:
+            headers = hdrs.desktop_json(account, client_version=self.config.client_version)
+            if payload is not None:
+                headers["content-type"] = "application/json"
+        headers.update(host)
+        content = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        try:
+            resp = await self._pool(account.proxy).request(method, url, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+        if resp.status_code >= 400:
+            raise decode_unary_error(
+                resp.status_code, resp.content[:_MAX_ERROR_BODY], resp.headers.get("content-type", "")
+            )
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise ProtocolError(f"{endpoint.path} answered with a body that is not JSON") from exc
+
+
+async def _read_capped(resp: httpx.Response) -> bytes:
+    data = bytearray()
+    async for chunk in resp.aiter_raw():
+        data += chunk
+        if len(data) >= _MAX_ERROR_BODY:
+            break
+    return bytes(data[:_MAX_ERROR_BODY])
+
+
+__all__ = [
+    "Account",
+    "ClientConfig",
+    "CursorClient",
+    "CursorError",
+    "ProtocolError",
+    "UnaryResponse",
+    "UpstreamError",
+    "UpstreamTimeout",
+    "UpstreamUnavailable",
+]

@@ -1,0 +1,130 @@
+"""`#fake:` lines: how a test (or a user trying the proxy) scripts the fake upstream's reply.
+
+A line of the last user message such as
+
+    #fake: reply="Hello\\nworld" chunks=3 delay_ms=10 error_after=2 error=resource_exhausted
+
+sets what the fake answers. Values may be quoted shell-style; `\\n` in a value is a newline.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+
+PREFIX = "#fake:"
+
+
+class DirectiveError(ValueError):
+    pass
+
+
+@dataclass(slots=True)
+class ToolCall:
+    name: str
+    arguments: str  # JSON text
+
+
+@dataclass(slots=True)
+class Directives:
+    reply: str | None = None
+    chunks: int | None = None
+    delay_ms: int = 0
+    thinking: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    error: str | None = None
+    error_after: int | None = None
+    drop_after: int | None = None
+    status: int | None = None
+    gzip: bool = False
+    split: bool = False
+    stall_ms: int = 0
+
+
+_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms"}
+_BOOL_KEYS = {"gzip", "split"}
+_TEXT_KEYS = {"reply", "thinking", "error"}
+
+
+def _unescape(value: str) -> str:
+    return value.replace("\\n", "\n").replace("\\t", "\t")
+
+
+def parse(message: str) -> tuple[Directives, str]:
+    """Directives found in `message`, and the message without its `#fake:` lines."""
+    directives = Directives()
+    kept: list[str] = []
+    for line in message.splitlines():
+        stripped = line.strip()
+        if not stripped.startswith(PREFIX):
+            kept.append(line)
+            continue
+        try:
+            words = shlex.split(stripped[len(PREFIX) :])
+        except ValueError as exc:
+            raise DirectiveError(f"cannot parse {stripped!r}: {exc}") from exc
+        for word in words:
+            key, sep, value = word.partition("=")
+            if not sep:
+                raise DirectiveError(f"directive {word!r} is not key=value")
+            _apply(directives, key, _unescape(value))
+    return directives, "\n".join(kept).strip()
+
+
+def _apply(d: Directives, key: str, value: str) -> None:
+    if key in _INT_KEYS:
+        try:
+            number = int(value)
+        except ValueError as exc:
+            raise DirectiveError(f"{key} must be an integer") from exc
+        if number < 0:
+            raise DirectiveError(f"{key} must not be negative")
+        setattr(d, key, number)
+    elif key in _BOOL_KEYS:
+        setattr(d, key, value.lower() in ("1", "true", "yes", "on"))
+    elif key in _TEXT_KEYS:
+        setattr(d, key, value)
+    elif key == "tool_call":
+        name, sep, arguments = value.partition(":")
+        if not sep or not name:
+            raise DirectiveError("tool_call must be NAME:JSON")
+        try:
+            json.loads(arguments)
+        except ValueError as exc:
+            raise DirectiveError("tool_call arguments must be JSON") from exc
+        d.tool_calls.append(ToolCall(name, arguments))
+    else:
+        raise DirectiveError(f"unknown directive {key!r}")
+
+
+def default_reply(user_text: str) -> str:
+    """Without directives the reply is a fixed function of the last user message."""
+    text = " ".join(user_text.split())
+    return f"Fake Cursor reply to: {text}" if text else "Fake Cursor reply to an empty message."
+
+
+def split_text(text: str, parts: int) -> list[str]:
+    """Cut `text` into `parts` pieces of near-equal length (never splitting inside a character)."""
+    parts = max(1, min(parts, len(text) or 1))
+    size, extra = divmod(len(text), parts)
+    out, start = [], 0
+    for i in range(parts):
+        end = start + size + (1 if i < extra else 0)
+        out.append(text[start:end])
+        start = end
+    return [p for p in out if p] or [text]
+
+
+def natural_chunks(text: str) -> list[str]:
+    """Word-sized pieces, like a model streams them."""
+    pieces: list[str] = []
+    current = ""
+    for ch in text:
+        current += ch
+        if ch in " \n" and len(current) >= 3:
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces or [text]

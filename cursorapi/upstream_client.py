@@ -1,0 +1,32 @@
+"""The process's Cursor client, configured from settings (rebuilt when the settings change)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from cursorapi.upstream.client import ClientConfig, CursorClient
+
+_client: CursorClient | None = None
+
+
+def _config() -> ClientConfig:
+    return ClientConfig(
+        upstream=settings.CURSOR_UPSTREAM,
+        client_version=settings.CURSOR_CLIENT_VERSION,
+        connect_timeout=settings.SERVICE_TIMEOUT,
+        read_timeout=settings.UPSTREAM_READ_TIMEOUT,
+        max_frame_bytes=settings.UPSTREAM_MAX_FRAME_BYTES,
+    )
+
+
+def get() -> CursorClient:
+    global _client
+    config = _config()
+    if _client is None or _client.config != config:
+        _client = CursorClient(config)
+    return _client
+
+
+def reset() -> None:
+    global _client
+    _client = None

@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponseRedirect
+
+
+async def index(request: HttpRequest) -> HttpResponseRedirect:
+    return HttpResponseRedirect("/health")

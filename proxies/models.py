@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+DIRECT = "non"
+SYSTEM = "sys"
+URL_SCHEMES = ("http", "https", "socks4", "socks5", "socks5h")
+
+
+def validate_proxy_url(value: str) -> None:
+    if value in (DIRECT, SYSTEM):
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in URL_SCHEMES:
+        raise ValidationError(
+            f"proxy must be 'non', 'sys' or a URL with scheme {', '.join(URL_SCHEMES)}", code="scheme"
+        )
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValidationError("proxy URL has an invalid port", code="port") from exc
+    if not parts.hostname or (port is not None and not 0 < port < 65536):
+        raise ValidationError("proxy URL needs a host", code="host")
+
+
+def mask_proxy_url(value: str) -> str:
+    """The URL with its password hidden, for lists and logs."""
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    return parts._replace(netloc=netloc).geturl()
+
+
+class Proxy(models.Model):
+    """A named way out to Cursor: direct (`non`), the environment's proxy (`sys`), or a proxy URL."""
+
+    name = models.CharField(max_length=64, unique=True)
+    url = models.CharField(max_length=500, validators=[validate_proxy_url], help_text="non, sys, or a URL")
+    # One proxy may be the general one, used by tokens that name none.
+    is_general = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_general"], condition=models.Q(is_general=True), name="one_general_proxy"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_url(self) -> str:
+        return mask_proxy_url(self.url)

@@ -1,0 +1,98 @@
+"""Shared fixtures: the fake Cursor upstream on a socket, and our server under Daphne on a socket."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from cursorapi.upstream import jwt
+from cursorapi.upstream.fake.app import FakeCursor
+from cursorapi.upstream.fake.server import ThreadedFakeServer
+
+AUTH = "test-admin-token"
+SHARED = "test-shared-token"
+
+
+@pytest.fixture(scope="session")
+def fake_server() -> Iterator[ThreadedFakeServer]:
+    server = ThreadedFakeServer(FakeCursor()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(fake_server: ThreadedFakeServer, settings) -> FakeCursor:
+    """The fake upstream, emptied, with the proxy pointed at it."""
+    app: FakeCursor = fake_server.server.handler  # type: ignore[assignment]
+    app.clear()
+    settings.CURSOR_UPSTREAM = fake_server.url
+    from cursorapi import upstream_client
+
+    upstream_client.reset()
+    return app
+
+
+@dataclass
+class LiveServer:
+    url: str
+
+
+_daphne: LiveServer | None = None
+_daphne_lock = threading.Lock()
+
+
+def _start_daphne() -> LiveServer:
+    """Our ASGI application under Daphne, in a thread of this process.
+
+    Being in-process lets tests change settings and see the same test database; Twisted's reactor
+    can run once per process, so the server lives for the whole session.
+    """
+    global _daphne
+    with _daphne_lock:
+        if _daphne is not None:
+            return _daphne
+        from daphne.endpoints import build_endpoint_description_strings
+        from daphne.server import Server
+        from twisted.internet import reactor
+
+        from cursorapi.asgi import application
+
+        ready = threading.Event()
+        server = Server(
+            application=application,
+            endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
+            signal_handlers=False,
+            http_timeout=None,
+            application_close_timeout=5,
+            ready_callable=None,
+        )
+
+        def poll() -> None:
+            if server.listening_addresses:
+                ready.set()
+            else:
+                reactor.callLater(0.02, poll)
+
+        reactor.callLater(0.02, poll)  # type: ignore[attr-defined]
+        threading.Thread(target=server.run, name="daphne", daemon=True).start()
+        if not ready.wait(15):
+            raise RuntimeError("Daphne did not start")
+        host, port = server.listening_addresses[0]
+        _daphne = LiveServer(url=f"http://{host}:{port}")
+        return _daphne
+
+
+@pytest.fixture
+def live(transactional_db, fake: FakeCursor, settings) -> LiveServer:
+    """Our server, on a socket, talking to the fake upstream; the database is shared with it."""
+    settings.AUTH_TOKEN = AUTH
+    settings.SHARED_TOKEN = SHARED
+    return _start_daphne()
+
+
+@pytest.fixture
+def session_token() -> str:
+    return jwt.mint()

@@ -1,0 +1,242 @@
+"""Writes to the token pool: adding, importing, leasing and reporting on tokens. Each owns its transaction."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cursorapi import crypto
+from cursorapi.upstream import checksum, jwt
+from cursorapi.upstream.headers import Account
+
+from .models import GcppHost, Health, Token
+
+
+class TokenInputError(ValueError):
+    """Bad input for a token; the message names the problem and never contains the secret."""
+
+
+def parse_token(value: str) -> jwt.CursorToken:
+    try:
+        return jwt.parse(jwt.strip_cookie_prefix(value), tuple(settings.ALLOWED_PROVIDERS))
+    except jwt.TokenError as exc:
+        raise TokenInputError(str(exc)) from exc
+
+
+def normalize_gcpp_host(value: str | None) -> str:
+    if not value:
+        return ""
+    value = value.strip().removeprefix("https://").rstrip("/")
+    for choice in GcppHost:
+        if value.lower() in (choice.value.lower(), choice.label.split("(")[1].rstrip(")")):
+            return choice.value
+    raise TokenInputError(f"gcpp_host must be Asia, EU or US, not {value!r}")
+
+
+def normalize_timezone(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise TokenInputError(f"unknown timezone {value!r}") from exc
+    return value
+
+
+def _client_key(value: str | None) -> str:
+    if value and len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value):
+        return value.lower()
+    return checksum.random_hash(settings.SAFE_HASH)
+
+
+def _session_id(value: str | None) -> uuid.UUID:
+    if value:
+        try:
+            return uuid.UUID(value)
+        except ValueError as exc:
+            raise TokenInputError("session_id must be a UUID") from exc
+    return uuid.uuid4()
+
+
+def build_token(
+    value: str,
+    *,
+    alias: str = "",
+    checksum_value: str = "",
+    client_key: str | None = None,
+    session_id: str | None = None,
+    config_version: str | None = None,
+    timezone_name: str | None = None,
+    gcpp_host: str | None = None,
+    enabled: bool = True,
+) -> Token:
+    """An unsaved Token with the identity fields filled in the original's formats."""
+    parsed = parse_token(value)
+    first, second = checksum.repair(checksum_value or "", settings.SAFE_HASH)
+    try:
+        version = uuid.UUID(config_version) if config_version else None
+    except ValueError as exc:
+        raise TokenInputError("config_version must be a UUID") from exc
+    return Token(
+        alias=alias.strip(),
+        primary_token=parsed.raw,
+        token_digest=crypto.digest(parsed.raw),
+        user_id=parsed.user_id,
+        provider=parsed.provider,
+        token_type=parsed.token_type,
+        expires_at=datetime.fromtimestamp(parsed.expires_at, tz=UTC),
+        checksum_first=first,
+        checksum_second=second,
+        client_key=_client_key(client_key),
+        session_id=_session_id(session_id),
+        config_version=version,
+        timezone=normalize_timezone(timezone_name),
+        gcpp_host=normalize_gcpp_host(gcpp_host),
+        enabled=enabled,
+    )
+
+
+def _free_alias(base: str) -> str:
+    alias, n = base, 1
+    while Token.objects.filter(alias=alias).exists():
+        n += 1
+        alias = f"{base}-{n}"
+    return alias
+
+
+def save_new_token(token: Token) -> Token:
+    """Insert, giving unnamed tokens `unnamed-<n>`; raises IntegrityError on a duplicate token."""
+    with transaction.atomic():
+        if not token.alias or token.alias == "unnamed" or token.alias.startswith("unnamed-"):
+            token.alias = _free_alias(f"unnamed-{Token.objects.count() + 1}")
+        token.save()
+    return token
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    skipped: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+
+
+def import_legacy_lines(lines: Iterable[str]) -> ImportReport:
+    """The original's `.tokens` file: `token` or `token,checksum` per line, `#` comments.
+
+    Good lines are kept even when others are bad; a token already in the pool is updated (its
+    checksum, when the line has one) rather than duplicated, so running an import twice is harmless.
+    """
+    report = ImportReport()
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        value, _, checksum_value = line.partition(",")
+        try:
+            token = build_token(value.strip(), checksum_value=checksum_value.strip())
+        except TokenInputError as exc:
+            report.bad.append((number, str(exc)))
+            continue
+        existing = Token.objects.filter(token_digest=token.token_digest).first()
+        if existing is None:
+            try:
+                save_new_token(token)
+            except IntegrityError:
+                report.skipped += 1
+                continue
+            report.added += 1
+        elif (
+            checksum_value.strip()
+            and checksum.split(checksum_value.strip())
+            and (
+                existing.checksum_first,
+                existing.checksum_second,
+            )
+            != (token.checksum_first, token.checksum_second)
+        ):
+            existing.checksum_first, existing.checksum_second = token.checksum_first, token.checksum_second
+            existing.save(update_fields=["checksum_first", "checksum_second", "updated_at"])
+            report.updated += 1
+        else:
+            report.skipped += 1
+    return report
+
+
+# --- the pool ------------------------------------------------------------------------------------
+
+
+class NoTokenAvailable(Exception):
+    """Every token is disabled, invalid or cooling down."""
+
+
+def account_for(token: Token) -> Account:
+    proxy = token.proxy.url if token.proxy_id and token.proxy else _general_proxy()
+    return Account(
+        token=token.primary_token,
+        checksum_first=token.checksum_first,
+        checksum_second=token.checksum_second,
+        client_key=token.client_key,
+        session_id=str(token.session_id),
+        config_version=str(token.config_version) if token.config_version else None,
+        timezone=token.timezone or settings.GENERAL_TIMEZONE,
+        gcpp_host=token.gcpp_host or settings.GENERAL_GCPP_HOST,
+        proxy=proxy,
+        secondary_token=token.secondary_token,
+        user_id=token.user_id,
+    )
+
+
+def _general_proxy() -> str | None:
+    from proxies.models import Proxy
+
+    general = Proxy.objects.filter(is_general=True).values_list("url", flat=True).first()
+    return general
+
+
+def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Token:
+    """Lease the least recently used usable token (or the named one) and stamp it as used.
+
+    The stamp happens in the same transaction as the pick, under a row lock on databases that have
+    them, so that concurrent workers spread over the pool instead of piling onto one token.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        if alias is not None:
+            qs = Token.objects.filter(alias=alias)
+        else:
+            qs = Token.objects.usable().exclude(id__in=list(exclude)).order_by("last_used_at", "id")
+        qs = qs.select_related("proxy")
+        if transaction.get_connection().features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        token = qs.first()
+        if token is None:
+            raise NoTokenAvailable
+        Token.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def report_auth_failure(token_id: int, reason: str) -> None:
+    Token.objects.filter(pk=token_id).update(
+        health=Health.INVALID, last_error=reason[:300], updated_at=timezone.now()
+    )
+
+
+def report_overload(token_id: int, reason: str, seconds: float | None = None) -> None:
+    until = timezone.now() + timedelta(seconds=seconds or settings.TOKEN_COOLDOWN_SECONDS)
+    Token.objects.filter(pk=token_id).update(
+        health=Health.COOLING, cooldown_until=until, last_error=reason[:300], updated_at=timezone.now()
+    )
+
+
+def report_success(token: Token) -> None:
+    """Back to healthy after a cooldown, without a write when it already was."""
+    if token.health != Health.OK:
+        Token.objects.filter(pk=token.pk).update(health=Health.OK, cooldown_until=None, last_error="")
