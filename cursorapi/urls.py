@@ -5,6 +5,8 @@ from . import views
 
 urlpatterns = [
     path("", views.index),
+    path("health", views.health, name="health"),
     path("admin/", admin.site.urls),
+    path("", include("cursorapi.api.urls")),
     path("", include("analytics.urls")),
 ]

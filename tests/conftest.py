@@ -11,6 +11,7 @@ import pytest
 from cursorapi.upstream import jwt
 from cursorapi.upstream.fake.app import FakeCursor
 from cursorapi.upstream.fake.server import ThreadedFakeServer
+from tokens.models import Token
 
 AUTH = "test-admin-token"
 SHARED = "test-shared-token"
@@ -88,11 +89,41 @@ def _start_daphne() -> LiveServer:
 @pytest.fixture
 def live(transactional_db, fake: FakeCursor, settings) -> LiveServer:
     """Our server, on a socket, talking to the fake upstream; the database is shared with it."""
+    from cursorapi.chat.catalog import DEFAULT_MODELS, catalog
+
     settings.AUTH_TOKEN = AUTH
     settings.SHARED_TOKEN = SHARED
+    catalog.__init__(DEFAULT_MODELS)  # each test starts from the built-in list, never refreshed
     return _start_daphne()
 
 
 @pytest.fixture
 def session_token() -> str:
     return jwt.mint()
+
+
+def add_token(alias: str = "", **fields) -> Token:
+    """A pool token built through the service the import uses."""
+    from tokens import services
+
+    token = services.build_token(jwt.mint(), alias=alias, **fields)
+    return services.save_new_token(token)
+
+
+@pytest.fixture
+def pool_token(live: LiveServer) -> Token:
+    return add_token("alpha")
+
+
+@pytest.fixture
+def openai_client(live: LiveServer):
+    import openai
+
+    return openai.OpenAI(base_url=f"{live.url}/v1", api_key=AUTH, max_retries=0, timeout=20)
+
+
+@pytest.fixture
+def anthropic_client(live: LiveServer):
+    import anthropic
+
+    return anthropic.Anthropic(base_url=live.url, api_key=AUTH, max_retries=0, timeout=20)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cursorapi import crypto
@@ -177,6 +178,10 @@ class NoTokenAvailable(Exception):
     """Every token is disabled, invalid or cooling down."""
 
 
+class UnknownAlias(NoTokenAvailable):
+    """A caller pinned a token alias that is not in the pool."""
+
+
 def account_for(token: Token) -> Account:
     proxy = token.proxy.url if token.proxy_id and token.proxy else _general_proxy()
     return Account(
@@ -201,7 +206,13 @@ def _general_proxy() -> str | None:
     return general
 
 
-def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Token:
+@dataclass(frozen=True, slots=True)
+class Lease:
+    token: Token
+    account: Account
+
+
+def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:
     """Lease the least recently used usable token (or the named one) and stamp it as used.
 
     The stamp happens in the same transaction as the pick, under a row lock on databases that have
@@ -212,15 +223,20 @@ def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Token:
         if alias is not None:
             qs = Token.objects.filter(alias=alias)
         else:
-            qs = Token.objects.usable().exclude(id__in=list(exclude)).order_by("last_used_at", "id")
+            # Never-used tokens first: NULLs sort last on PostgreSQL unless asked otherwise.
+            qs = (
+                Token.objects.usable()
+                .exclude(id__in=list(exclude))
+                .order_by(F("last_used_at").asc(nulls_first=True), "id")
+            )
         qs = qs.select_related("proxy")
         if transaction.get_connection().features.has_select_for_update_skip_locked:
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         token = qs.first()
         if token is None:
-            raise NoTokenAvailable
+            raise UnknownAlias(alias) if alias is not None else NoTokenAvailable()
         Token.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    return Lease(token, account_for(token))
 
 
 def report_auth_failure(token_id: int, reason: str) -> None:

@@ -147,15 +147,19 @@ class CursorClient:
                 ):
                     raw = await _read_capped(resp)
                     raise decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", ""))
-                async for chunk in resp.aiter_raw():
-                    for frame in decoder.feed(chunk):
-                        if isinstance(frame, Message):
-                            yield frame.payload
-                        elif frame.error is not None:
-                            raise frame.error
-                        else:
-                            return
-                decoder.close()
+                try:
+                    async for chunk in resp.aiter_raw():
+                        for frame in decoder.feed(chunk):
+                            if isinstance(frame, Message):
+                                yield frame.payload
+                            elif frame.error is not None:
+                                raise frame.error
+                            else:
+                                return
+                    decoder.close()
+                finally:
+                    if not decoder.finished:
+                        await _cancel_http2_stream(resp)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
@@ -234,6 +238,26 @@ class CursorClient:
             return resp.json()
         except ValueError as exc:
             raise ProtocolError(f"{endpoint.path} answered with a body that is not JSON") from exc
+
+
+async def _cancel_http2_stream(resp: httpx.Response) -> None:
+    """Tell Cursor to stop generating: send RST_STREAM(CANCEL) for a response we abandon.
+
+    httpcore forgets an unfinished HTTP/2 stream without resetting it, so the server would keep
+    producing (and billing) a reply nobody reads. This reaches into httpcore's stream to reset it;
+    over HTTP/1.1 closing the response closes the connection, which is cancellation enough.
+    """
+    pool_stream = getattr(getattr(resp.stream, "_stream", None), "_httpcore_stream", None)
+    h2_stream = getattr(pool_stream, "_stream", None)
+    connection = getattr(h2_stream, "_connection", None)
+    stream_id = getattr(h2_stream, "_stream_id", None)
+    if connection is None or stream_id is None or not hasattr(connection, "_h2_state"):
+        return
+    try:
+        connection._h2_state.reset_stream(stream_id, error_code=8)  # CANCEL
+        await connection._write_outgoing_data(h2_stream._request)
+    except Exception:  # the stream or the connection is already gone: nothing left to cancel
+        return
 
 
 async def _read_capped(resp: httpx.Response) -> bytes:

@@ -244,6 +244,7 @@ def _code_for_status(status: int) -> str:
         403: "permission_denied",
         404: "not_found",
         429: "resource_exhausted",
+        500: "internal",
         504: "deadline_exceeded",
         400: "invalid_argument",
     }.get(status, "unavailable" if status >= 500 else "unknown")

@@ -352,6 +352,11 @@ class ThreadedFakeServer:
     def stop(self) -> None:
         async def _stop() -> None:
             await self.server.stop()
+            # Open connections end too, so that nothing is left pending when the loop stops.
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(5)
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -1,0 +1,60 @@
+"""The two writes of a chat request's life: its log record at the start and at the end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from .models import ChatLog, Status
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: str
+    http_status: int
+    error: str = ""
+    token_id: int | None = None
+    token_alias: str = ""
+    attempts: int = 1
+    ttft_ms: int | None = None
+    total_ms: int | None = None
+    chars_out: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str = ""
+    reply: str = ""
+
+
+def start(*, request_id: str, dialect: str, model: str, stream: bool, caller: str, prompt: str = "") -> int:
+    log = ChatLog.objects.create(
+        created_at=timezone.now(),
+        request_id=request_id,
+        dialect=dialect,
+        model=model,
+        stream=stream,
+        caller=caller,
+        prompt=prompt,
+    )
+    return log.pk
+
+
+def finish(log_id: int, outcome: Outcome) -> None:
+    ChatLog.objects.filter(pk=log_id).update(
+        status=outcome.status,
+        http_status=outcome.http_status,
+        error=outcome.error[:500],
+        token_id=outcome.token_id,
+        token_alias=outcome.token_alias,
+        attempts=outcome.attempts,
+        ttft_ms=outcome.ttft_ms,
+        total_ms=outcome.total_ms,
+        chars_out=outcome.chars_out,
+        prompt_tokens=outcome.prompt_tokens,
+        completion_tokens=outcome.completion_tokens,
+        finish_reason=outcome.finish_reason,
+        reply=outcome.reply,
+    )
+
+
+__all__ = ["Outcome", "Status", "finish", "start"]

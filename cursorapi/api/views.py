@@ -1,0 +1,203 @@
+"""The OpenAI- and Anthropic-compatible routes. Thin: auth, parse, hand over to the chat core."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from cursorapi import auth, upstream_client
+from cursorapi.chat import cursor_request
+from cursorapi.chat.catalog import Catalog, catalog, from_upstream
+from cursorapi.chat.service import ChatFailure, ChatRun, db, failure_from
+from cursorapi.chat.types import ChatInputError
+from cursorapi.dialects import anthropic, openai
+from cursorapi.upstream import hosts
+from cursorapi.upstream.errors import UpstreamError
+from cursorapi.upstream.proto import aiserver_pb2 as pb
+from tokens import services as pool
+
+log = logging.getLogger(__name__)
+
+
+def _openai_error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
+    return JsonResponse(openai.error_body(message, kind, param=param, code=code), status=status)
+
+
+def _anthropic_error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
+    return JsonResponse(anthropic.error_body(message, kind), status=status)
+
+
+ErrorFn = Callable[..., JsonResponse]
+
+
+def _read_json(request: HttpRequest, error: ErrorFn) -> tuple[Any, HttpResponse | None]:
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        return None, error(
+            413, f"request body is larger than {settings.REQUEST_BODY_LIMIT} bytes", "request_too_large"
+        )
+    try:
+        return json.loads(raw), None
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, error(400, f"request body is not valid JSON: {exc}", "invalid_request_error")
+
+
+def _headers(request: HttpRequest) -> dict[str, str]:
+    return {k.lower(): v for k, v in request.headers.items() if k.lower().startswith("x-stainless-")}
+
+
+def _unauthorized(error: ErrorFn, request: HttpRequest) -> JsonResponse:
+    if not auth.credential(request):
+        return error(
+            401, "Missing API key: send Authorization: Bearer <key> or x-api-key.", "authentication_error"
+        )
+    return error(401, "Invalid API key.", "authentication_error", code="invalid_api_key")
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+async def chat_completions(request: HttpRequest) -> HttpResponse:
+    caller = auth.chat_caller(request)
+    if caller is None:
+        return _unauthorized(_openai_error, request)
+    body, problem = _read_json(request, _openai_error)
+    if problem:
+        return problem
+    try:
+        chat, include_usage = await openai.parse(body, catalog, _headers(request))
+    except ChatInputError as exc:
+        return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+    run = ChatRun(chat, caller, request.request_id, "openai")  # type: ignore[attr-defined]
+
+    def error_body(failure: ChatFailure) -> dict[str, Any]:
+        return openai.error_body(failure.message, failure.kind, code=failure.code)
+
+    from .chat_http import serve
+
+    return await serve(run, openai.Renderer(chat, include_usage), error_body)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+async def messages(request: HttpRequest) -> HttpResponse:
+    caller = auth.chat_caller(request)
+    if caller is None:
+        return _unauthorized(_anthropic_error, request)
+    body, problem = _read_json(request, _anthropic_error)
+    if problem:
+        return problem
+    try:
+        chat = await anthropic.parse(body, catalog, _headers(request))
+    except ChatInputError as exc:
+        kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
+        message = f"{exc.param}: {exc.message}" if exc.param else exc.message
+        return _anthropic_error(exc.status, message, kind)
+    run = ChatRun(chat, caller, request.request_id, "anthropic")  # type: ignore[attr-defined]
+
+    def error_body(failure: ChatFailure) -> dict[str, Any]:
+        return anthropic.error_body(failure.message, failure.kind)
+
+    from .chat_http import serve
+
+    return await serve(run, anthropic.Renderer(chat), error_body)
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+async def count_tokens(request: HttpRequest) -> HttpResponse:
+    caller = auth.chat_caller(request)
+    if caller is None:
+        return _unauthorized(_anthropic_error, request)
+    body, problem = _read_json(request, _anthropic_error)
+    if problem:
+        return problem
+    try:
+        chat = await anthropic.parse(body, catalog, _headers(request), counting=True)
+    except ChatInputError as exc:
+        kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
+        return _anthropic_error(exc.status, f"{exc.param}: {exc.message}" if exc.param else exc.message, kind)
+    try:
+        lease = await db(pool.acquire)(alias=caller.pinned_alias)
+        message = cursor_request.build(chat, client_version=settings.CURSOR_CLIENT_VERSION)
+        reply = await upstream_client.get().unary(lease.account, hosts.PROMPT_DRY_RUN, message)
+    except (UpstreamError, pool.NoTokenAvailable) as exc:
+        failure = failure_from(exc)
+        return _anthropic_error(failure.status, failure.message, failure.kind)
+    counts = pb.GetPromptDryRunResponse.FromString(reply.body)
+    for count in (counts.full_conversation_token_count, counts.user_message_token_count):
+        if count.HasField("num_tokens"):
+            return JsonResponse({"input_tokens": count.num_tokens})
+    return JsonResponse({"input_tokens": 0})
+
+
+async def _refresh_models(cat: Catalog, alias: str | None) -> None:
+    """Fetch Cursor's model list at most every 30 minutes; keep the last good list on failure."""
+    if not cat.stale():
+        return
+    cat.mark_attempt()
+    try:
+        lease = await db(pool.acquire)(alias=alias)
+        request = pb.AvailableModelsRequest(include_long_context_models=True).SerializeToString()
+        reply = await upstream_client.get().unary(lease.account, hosts.AVAILABLE_MODELS, request)
+        cat.replace(from_upstream(pb.AvailableModelsResponse.FromString(reply.body)))
+    except (UpstreamError, pool.NoTokenAvailable, ValueError) as exc:
+        log.warning("model list refresh failed (%s); serving the last good list", type(exc).__name__)
+
+
+@require_http_methods(["GET"])
+async def models(request: HttpRequest) -> HttpResponse:
+    caller = auth.chat_caller(request)
+    if caller is None and auth.credential(request):
+        return _unauthorized(_openai_error, request)
+    if caller is not None:
+        await _refresh_models(catalog, caller.pinned_alias)
+    if "anthropic-version" in request.headers:
+        data = [
+            {
+                "type": "model",
+                "id": m.id,
+                "display_name": m.display_name,
+                "created_at": "2024-01-31T00:00:00Z",
+            }
+            for m in catalog.models
+        ]
+        return JsonResponse(
+            {
+                "data": data,
+                "has_more": False,
+                "first_id": data[0]["id"] if data else None,
+                "last_id": data[-1]["id"] if data else None,
+            }
+        )
+    return JsonResponse(
+        {
+            "object": "list",
+            "data": [
+                {
+                    "id": m.id,
+                    "object": "model",
+                    "type": "model",
+                    "created": 1706659200,
+                    "created_at": "2024-01-31T00:00:00Z",
+                    "owned_by": m.owned_by,
+                    "display_name": m.display_name,
+                    "client_id": m.display_name,
+                    "server_id": m.server_id,
+                    "supports_thinking": m.thinking,
+                    "supports_images": m.images,
+                    "supports_max_mode": m.max_mode,
+                    "supports_non_max_mode": m.non_max,
+                }
+                for m in catalog.models
+            ],
+        }
+    )

@@ -1,0 +1,138 @@
+"""Images from requests: data URLs (and, when allowed, http URLs fetched safely), sniffed and measured."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import socket
+import struct
+from urllib.parse import urlsplit
+
+import httpx
+from asgiref.sync import sync_to_async
+
+from .types import ChatInputError, Image
+
+_MIME_BY_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+
+
+def sniff(data: bytes) -> str | None:
+    for magic, mime in _MIME_BY_MAGIC:
+        if data.startswith(magic):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def dimensions(data: bytes, mime: str) -> tuple[int, int] | None:
+    """Width and height from the header, without decoding pixels (None when unsure)."""
+    try:
+        if mime == "image/png" and len(data) >= 24:
+            return struct.unpack(">II", data[16:24])
+        if mime == "image/gif" and len(data) >= 10:
+            return struct.unpack("<HH", data[6:10])
+        if mime == "image/webp" and len(data) >= 30:
+            chunk = data[12:16]
+            if chunk == b"VP8X":
+                w = int.from_bytes(data[24:27], "little") + 1
+                h = int.from_bytes(data[27:30], "little") + 1
+                return w, h
+            if chunk == b"VP8 ":
+                w, h = struct.unpack("<HH", data[26:30])
+                return w & 0x3FFF, h & 0x3FFF
+            if chunk == b"VP8L":
+                bits = int.from_bytes(data[21:25], "little")
+                return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if mime == "image/jpeg":
+            return _jpeg_size(data)
+    except (struct.error, IndexError):
+        return None
+    return None
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            h, w = struct.unpack(">HH", data[i + 5 : i + 9])
+            return w, h
+        i += 2 + length
+    return None
+
+
+def _animated_gif(data: bytes) -> bool:
+    # More than one image descriptor after the header means frames; Cursor takes still images only.
+    return data.count(b"\x00\x21\xf9\x04") > 1
+
+
+def image_from_bytes(data: bytes, param: str) -> Image:
+    mime = sniff(data)
+    if mime is None:
+        raise ChatInputError("images must be PNG, JPEG, WEBP or a still GIF", param=param)
+    if mime == "image/gif" and _animated_gif(data):
+        raise ChatInputError("animated GIFs are not supported", param=param)
+    size = dimensions(data, mime)
+    return Image(data=data, mime=mime, width=size[0] if size else None, height=size[1] if size else None)
+
+
+def from_data_url(url: str, param: str) -> Image:
+    header, sep, payload = url.partition(",")
+    if not sep or not header.startswith("data:") or ";base64" not in header:
+        raise ChatInputError("image data URLs must be data:<type>;base64,<data>", param=param)
+    return from_base64(payload, param)
+
+
+def from_base64(payload: str, param: str) -> Image:
+    try:
+        data = base64.b64decode(payload.strip() + "=" * (-len(payload.strip()) % 4), validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise ChatInputError("image data is not valid base64", param=param) from exc
+    return image_from_bytes(data, param)
+
+
+def _public_address(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror:
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            return False
+    return bool(infos)
+
+
+async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = False) -> Image:
+    """Download an image URL, refusing private and loopback addresses (no server-side request forgery)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ChatInputError("image URLs must be http(s) or data URLs", param=param)
+    if not allow_private and not await sync_to_async(_public_address, thread_sensitive=False)(parts.hostname):
+        raise ChatInputError("image URL points to a private or unresolvable address", param=param)
+    data = bytearray()
+    try:
+        # No redirects: a redirect could lead to an address the check above did not see.
+        async with (
+            httpx.AsyncClient(timeout=10.0, follow_redirects=False, trust_env=False) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise ChatInputError(f"image URL answered HTTP {response.status_code}", param=param)
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > max_bytes:
+                    raise ChatInputError(f"image is larger than {max_bytes} bytes", param=param)
+    except httpx.HTTPError as exc:
+        raise ChatInputError(f"could not fetch the image ({type(exc).__name__})", param=param) from exc
+    return image_from_bytes(bytes(data), param)

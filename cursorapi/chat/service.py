@@ -1,0 +1,250 @@
+"""Runs one chat against Cursor through the pool: lease, call, decode, fail over, record the outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from chatlogs import services as chatlogs
+from cursorapi import upstream_client
+from cursorapi.auth import Caller
+from cursorapi.upstream import hosts
+from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
+from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
+from tokens import services as pool
+from tokens.models import Token
+
+from . import cursor_request
+from .stream_decoder import StreamDecoder
+from .types import ChatRequest, ContentEvent, Event, Finish, TextDelta, ThinkingDelta, ToolCallDelta
+
+log = logging.getLogger(__name__)
+
+# Cursor error numbers that mean the account itself is unusable (logged out, revoked, expired).
+AUTH_ERRORS = {1, 2, 3, 11, 12, 38, 42}
+
+
+def db(fn):
+    """Database work off the event loop, in the shared pool rather than the one thread-sensitive thread."""
+    return sync_to_async(fn, thread_sensitive=False)
+
+
+class ChatFailure(Exception):
+    """A chat that could not be served: HTTP status and a dialect-neutral error."""
+
+    def __init__(self, status: int, kind: str, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind  # OpenAI-style error type, e.g. rate_limit_error
+        self.message = message
+        self.code = code
+
+
+def _kind_for(status: int) -> str:
+    return {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        402: "billing_error",
+        403: "permission_error",
+        404: "not_found_error",
+        408: "timeout_error",
+        409: "invalid_request_error",
+        413: "request_too_large",
+        422: "invalid_request_error",
+        429: "rate_limit_error",
+        503: "overloaded_error",
+        504: "timeout_error",
+    }.get(status, "api_error")
+
+
+def failure_from(exc: Exception) -> ChatFailure:
+    if isinstance(exc, CursorError):
+        status = exc.http_status
+        if exc.error in AUTH_ERRORS or exc.code == "unauthenticated":
+            # The pool's account was refused, not the caller: to the caller that is our failure.
+            status = 502
+        text = exc.title or exc.message or exc.type
+        detail = f": {exc.detail}" if exc.detail and exc.detail != text else ""
+        return ChatFailure(status, _kind_for(status), f"Cursor: {text}{detail}", exc.type or exc.code)
+    if isinstance(exc, UpstreamTimeout):
+        return ChatFailure(504, "timeout_error", str(exc), "upstream_timeout")
+    if isinstance(exc, UpstreamUnavailable | ProtocolError):
+        return ChatFailure(502, "api_error", f"upstream failed: {exc}", "upstream_error")
+    if isinstance(exc, pool.UnknownAlias):
+        return ChatFailure(
+            404, "not_found_error", f"No pool token is named {exc.args[0]!r}", "alias_not_found"
+        )
+    if isinstance(exc, pool.NoTokenAvailable):
+        return ChatFailure(503, "overloaded_error", "No Cursor account is available right now", "no_tokens")
+    return ChatFailure(500, "api_error", "internal error", "internal_error")
+
+
+@dataclass
+class ChatRun:
+    """One request. Iterate `events()`; read the outcome fields afterwards (the view's finally does)."""
+
+    chat: ChatRequest
+    caller: Caller
+    request_id: str
+    dialect: str
+    started: float = field(default_factory=time.perf_counter)
+    token: Token | None = None
+    attempts: int = 0
+    first_content_at: float | None = None
+    chars_out: int = 0
+    reply_parts: list[str] = field(default_factory=list)
+    finish: Finish | None = None
+    failure: ChatFailure | None = None
+    cancelled: bool = False
+    log_id: int | None = None
+
+    async def events(self) -> AsyncIterator[Event]:
+        excluded: list[int] = []
+        previous: UpstreamError | None = None
+        while True:
+            self.attempts += 1
+            try:
+                lease = await db(pool.acquire)(alias=self.caller.pinned_alias, exclude=excluded)
+            except pool.NoTokenAvailable as exc:
+                # With no other account to try, the caller learns what went wrong with the first.
+                self.attempts -= 1
+                self.failure = failure_from(previous or exc)
+                raise self.failure from exc
+            self.token = lease.token
+            sent_before = self.first_content_at is not None
+            try:
+                async for event in self._attempt(lease):
+                    yield event
+                return
+            except UpstreamError as exc:
+                retry = await self._report(self.token, exc)
+                if (
+                    retry
+                    and not sent_before
+                    and self.first_content_at is None
+                    and self.attempts < 2
+                    and (self.caller.pinned_alias is None)
+                ):
+                    excluded.append(self.token.pk)
+                    previous = exc
+                    log.info(
+                        "request %s: retrying on another token after %s", self.request_id, type(exc).__name__
+                    )
+                    continue
+                self.failure = failure_from(exc)
+                raise self.failure from exc
+
+    async def _attempt(self, lease: pool.Lease) -> AsyncIterator[Event]:
+        token = lease.token
+        client = upstream_client.get()
+        body = cursor_request.build(self.chat, client_version=settings.CURSOR_CLIENT_VERSION)
+        decoder = StreamDecoder()
+        limit = self.chat.max_tokens
+        stream = client.stream(lease.account, hosts.CHAT, body, request_id=None)
+        try:
+            async for payload in stream:
+                for event in decoder.feed(payload):
+                    self._count(event)
+                    yield event
+                if limit is not None and (self.chars_out + 3) // 4 >= limit:
+                    # Cursor has no output limit to set; stop reading at the caller's budget.
+                    tail, _ = decoder.finish()
+                    for event in tail:
+                        yield event
+                    self.finish = Finish("length", decoder.usage())
+                    yield self.finish
+                    await db(pool.report_success)(token)
+                    return
+        except CursorError as exc:
+            if exc.error == 20 and self.first_content_at is not None:  # ERROR_MAX_TOKENS mid-reply
+                self.finish = Finish("length", decoder.usage())
+                yield self.finish
+                return
+            raise
+        finally:
+            await stream.aclose()
+        tail, finish = decoder.finish()
+        for event in tail:
+            yield event
+        self.finish = finish
+        yield finish
+        await db(pool.report_success)(token)
+
+    def _count(self, event: ContentEvent) -> None:
+        if self.first_content_at is None:
+            self.first_content_at = time.perf_counter()
+        if isinstance(event, TextDelta | ThinkingDelta):
+            self.chars_out += len(event.text)
+            if settings.LOG_CONTENT and isinstance(event, TextDelta):
+                self.reply_parts.append(event.text)
+        elif isinstance(event, ToolCallDelta):
+            self.chars_out += len(event.arguments)
+
+    async def _report(self, token: Token, exc: UpstreamError) -> bool:
+        """Tell the pool what happened to `token`; True when another token might do better."""
+        if isinstance(exc, CursorError):
+            if exc.error in AUTH_ERRORS or exc.code == "unauthenticated":
+                await db(pool.report_auth_failure)(token.pk, f"{exc.type}: {exc.title or exc.message}")
+                return True
+            if exc.http_status in (429, 502, 503, 504) or exc.code in ("resource_exhausted", "unavailable"):
+                await db(pool.report_overload)(token.pk, f"{exc.type}: {exc.title or exc.message}")
+                return True
+            return False
+        return isinstance(exc, UpstreamTimeout | UpstreamUnavailable | ProtocolError)
+
+    # --- the log record ------------------------------------------------------------------------
+
+    async def open_log(self) -> None:
+        prompt = ""
+        if settings.LOG_CONTENT:
+            prompt = "\n\n".join(f"[{t.role}] {t.text}" for t in self.chat.turns)
+        self.log_id = await db(chatlogs.start)(
+            request_id=self.request_id,
+            dialect=self.dialect,
+            model=self.chat.model.server_id,
+            stream=self.chat.stream,
+            caller=self.caller.kind,
+            prompt=prompt,
+        )
+
+    async def close_log(self) -> None:
+        if self.log_id is None:
+            return
+        now = time.perf_counter()
+        usage = self.finish.usage if self.finish else None
+        if self.cancelled:
+            status, http_status, error = chatlogs.Status.CANCELLED, 499, "client disconnected"
+        elif self.failure is not None:
+            status, http_status, error = chatlogs.Status.FAILURE, self.failure.status, self.failure.message
+        elif self.finish is None:
+            status, http_status, error = chatlogs.Status.FAILURE, 500, "stream ended without a finish"
+        else:
+            status, http_status, error = chatlogs.Status.SUCCESS, 200, ""
+        outcome = chatlogs.Outcome(
+            status=status,
+            http_status=http_status,
+            error=error,
+            token_id=self.token.pk if self.token else None,
+            token_alias=self.token.alias if self.token else "",
+            attempts=self.attempts,
+            ttft_ms=None
+            if self.first_content_at is None
+            else int((self.first_content_at - self.started) * 1000),
+            total_ms=int((now - self.started) * 1000),
+            chars_out=self.chars_out,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            finish_reason=self.finish.reason if self.finish else "",
+            reply="".join(self.reply_parts),
+        )
+        try:
+            # The record must not be lost to a second cancellation while it is written.
+            await asyncio.shield(db(chatlogs.finish)(self.log_id, outcome))
+        except Exception:
+            log.exception("request %s: could not record its outcome", self.request_id)

@@ -1,0 +1,61 @@
+"""The pool's hot path: what a chat request costs in queries, and how tokens rotate and rest."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from chatlogs import services as chatlogs
+from tests.conftest import add_token
+from tokens import services
+from tokens.models import Health, Token
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.django_db(transaction=True)  # outermost transactions, as in production: no savepoints
+def test_what_a_chat_costs_in_queries(django_assert_num_queries) -> None:
+    add_token("a")
+    # BEGIN, pick, stamp, the general proxy, COMMIT
+    with django_assert_num_queries(5):
+        lease = services.acquire()
+    with django_assert_num_queries(0):
+        services.report_success(lease.token)  # healthy already: no write
+    with django_assert_num_queries(1):
+        log_id = chatlogs.start(request_id="r", dialect="openai", model="m", stream=True, caller="admin")
+    with django_assert_num_queries(1):
+        chatlogs.finish(log_id, chatlogs.Outcome(status="success", http_status=200))
+
+
+def test_least_recently_used_first() -> None:
+    a, b = add_token("a"), add_token("b")
+    assert [services.acquire().token.alias for _ in range(4)] == ["a", "b", "a", "b"]
+    assert Token.objects.get(pk=a.pk).last_used_at < Token.objects.get(pk=b.pk).last_used_at
+
+
+def test_cooling_and_invalid_tokens_are_skipped_until_they_recover() -> None:
+    a, b = add_token("a"), add_token("b")
+    services.report_overload(a.pk, "rate limited", seconds=60)
+    services.report_auth_failure(b.pk, "logged out")
+    with pytest.raises(services.NoTokenAvailable):
+        services.acquire()
+    Token.objects.filter(pk=a.pk).update(cooldown_until=timezone.now() - timedelta(seconds=1))
+    lease = services.acquire()
+    assert lease.token.alias == "a"
+    services.report_success(lease.token)
+    assert Token.objects.get(pk=a.pk).health == Health.OK
+    assert Token.objects.get(pk=b.pk).health == Health.INVALID
+
+
+def test_the_lease_carries_the_accounts_identity(settings) -> None:
+    from proxies.models import Proxy
+
+    settings.GENERAL_TIMEZONE = "Asia/Tokyo"
+    Proxy.objects.create(name="corp", url="http://proxy.internal:3128", is_general=True)
+    token = add_token("a", gcpp_host="EU")
+    account = services.acquire().account
+    assert account.token == token.primary_token and account.client_key == token.client_key
+    assert account.timezone == "Asia/Tokyo" and account.gcpp_host == "EU"
+    assert account.proxy == "http://proxy.internal:3128"
