@@ -23,6 +23,10 @@ class ChatLog(models.Model):
         "tokens.Token", null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_logs"
     )
     token_alias = models.CharField(max_length=64, blank=True, default="")  # kept if the token goes
+    # The named API key that made the request, if any: it may read its own records only.
+    api_key = models.ForeignKey(
+        "tokens.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_logs"
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")

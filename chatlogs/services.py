@@ -26,7 +26,16 @@ class Outcome:
     reply: str = ""
 
 
-def start(*, request_id: str, dialect: str, model: str, stream: bool, caller: str, prompt: str = "") -> int:
+def start(
+    *,
+    request_id: str,
+    dialect: str,
+    model: str,
+    stream: bool,
+    caller: str,
+    api_key_id: int | None = None,
+    prompt: str = "",
+) -> int:
     log = ChatLog.objects.create(
         created_at=timezone.now(),
         request_id=request_id,
@@ -34,6 +43,7 @@ def start(*, request_id: str, dialect: str, model: str, stream: bool, caller: st
         model=model,
         stream=stream,
         caller=caller,
+        api_key_id=api_key_id,
         prompt=prompt,
     )
     return log.pk

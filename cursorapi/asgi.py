@@ -2,15 +2,17 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cursorapi.settings")
 
 # Django must be set up before anything imports models, so this comes first.
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from cursorapi.asgi_handler import ASGIHandler  # noqa: E402
+
 # HTTP goes to Django's own handler: async views stream SSE with StreamingHttpResponse and get
 # disconnect handling for free. Websocket routes would be added here.
-application = ProtocolTypeRouter({"http": django_asgi_app})
+application = ProtocolTypeRouter({"http": ASGIHandler()})

@@ -16,6 +16,7 @@ SHARED = "shared"
 class Caller:
     kind: str  # "admin" or "shared" (more kinds arrive with API keys)
     pinned_alias: str | None = None  # AUTH_TOKEN-<alias> pins one pool token
+    api_key_id: int | None = None  # a named API key (tokens.ApiKey)
 
     @property
     def is_admin(self) -> bool:

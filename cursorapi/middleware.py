@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 
+from asgiref.sync import markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils.module_loading import import_string
@@ -23,6 +24,7 @@ class RequestIdMiddleware:
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         given = request.headers.get("X-Request-ID", "")
@@ -40,6 +42,7 @@ class CorsMiddleware:
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path.startswith("/admin/"):
@@ -66,6 +69,7 @@ class AdminOnlyMiddleware:
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)
         handler: Handler = get_response
         for path in reversed(settings.ADMIN_MIDDLEWARE):
             handler = import_string(path)(handler)

@@ -92,3 +92,25 @@ class Token(models.Model):
     def checksum(self) -> str:
         """The `first/second` part of x-cursor-checksum; the time prefix is added per request."""
         return f"{self.checksum_first}/{self.checksum_second}"
+
+
+class ApiKey(models.Model):
+    """A named key a team member uses instead of the shared secret; only its hash is stored."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="who or what uses it")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="the key's first characters, to recognise it"
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    allowed_models = models.JSONField(default=list, blank=True, help_text="model ids; empty: all models")
+    daily_request_limit = models.PositiveIntegerField(null=True, blank=True, help_text="empty: no limit")
+    can_read_analytics = models.BooleanField(default=False)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -29,9 +29,9 @@ class ErrorShape(Protocol):
 
 async def serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> HttpResponse:
     """Answer errors that happen before anything is sent with a real status; stream the rest."""
-    await run.open_log()
+    run.start_log()
     events = run.events()
-    pending: asyncio.Future[Event] = asyncio.ensure_future(anext(events))
+    pending: asyncio.Future[list[Event]] = asyncio.ensure_future(anext(events))
     if not run.chat.stream:
         return await _complete(run, events, pending, renderer, error_body)
     # Wait briefly for the first event, so that an early failure (bad token, rate limit, no
@@ -49,8 +49,8 @@ async def serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> Htt
 
 async def _complete(
     run: ChatRun,
-    events: AsyncIterator[Event],
-    pending: asyncio.Future[Event],
+    events: AsyncIterator[list[Event]],
+    pending: asyncio.Future[list[Event]],
     renderer: Renderer,
     error_body: ErrorShape,
 ) -> HttpResponse:
@@ -58,7 +58,7 @@ async def _complete(
     try:
         while True:
             try:
-                collected.append(await pending)
+                collected.extend(await pending)
             except StopAsyncIteration:
                 break
             pending = asyncio.ensure_future(anext(events))
@@ -73,7 +73,10 @@ async def _complete(
 
 
 async def _sse(
-    run: ChatRun, events: AsyncIterator[Event], pending: asyncio.Future[Event] | None, renderer: Renderer
+    run: ChatRun,
+    events: AsyncIterator[list[Event]],
+    pending: asyncio.Future[list[Event]] | None,
+    renderer: Renderer,
 ) -> AsyncIterator[bytes]:
     keepalive = settings.SSE_KEEPALIVE_S
     try:
@@ -87,14 +90,15 @@ async def _sse(
                     continue
             done, pending = pending, None
             try:
-                event = done.result()
+                batch = done.result()
             except StopAsyncIteration:
                 break
             except ChatFailure as failure:
                 # Headers are gone: the error travels in-band, then the stream ends properly.
                 yield renderer.error_event(failure.message, failure.kind, failure.code)
                 break
-            chunk = renderer.event(event)
+            # Events that arrived together leave together: one write for the batch.
+            chunk = b"".join(filter(None, map(renderer.event, batch)))
             if chunk:
                 yield chunk
         if renderer.done:
@@ -106,7 +110,9 @@ async def _sse(
         await _close(run, events, pending)
 
 
-async def _close(run: ChatRun, events: AsyncIterator[Event], pending: asyncio.Future[Event] | None) -> None:
+async def _close(
+    run: ChatRun, events: AsyncIterator[list[Event]], pending: asyncio.Future[list[Event]] | None
+) -> None:
     """Stop the upstream call (if it still runs) and write the log record: the request's end."""
     if pending is not None and not pending.done():
         pending.cancel()

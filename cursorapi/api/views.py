@@ -16,8 +16,9 @@ from django.views.decorators.http import require_http_methods
 from cursorapi import auth, upstream_client
 from cursorapi.chat import cursor_request
 from cursorapi.chat.catalog import Catalog, catalog, from_upstream
-from cursorapi.chat.service import ChatFailure, ChatRun, db, failure_from
+from cursorapi.chat.service import ChatFailure, ChatRun, failure_from
 from cursorapi.chat.types import ChatInputError
+from cursorapi.dbwork import db
 from cursorapi.dialects import anthropic, openai
 from cursorapi.upstream import hosts
 from cursorapi.upstream.errors import UpstreamError

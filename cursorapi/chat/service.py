@@ -8,12 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chatlogs import services as chatlogs
 from cursorapi import upstream_client
 from cursorapi.auth import Caller
+from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
 from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
@@ -28,11 +28,6 @@ log = logging.getLogger(__name__)
 
 # Cursor error numbers that mean the account itself is unusable (logged out, revoked, expired).
 AUTH_ERRORS = {1, 2, 3, 11, 12, 38, 42}
-
-
-def db(fn):
-    """Database work off the event loop, in the shared pool rather than the one thread-sensitive thread."""
-    return sync_to_async(fn, thread_sensitive=False)
 
 
 class ChatFailure(Exception):
@@ -103,8 +98,10 @@ class ChatRun:
     failure: ChatFailure | None = None
     cancelled: bool = False
     log_id: int | None = None
+    _log_task: asyncio.Future[int] | None = None
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncIterator[list[Event]]:
+        """The reply in batches: the events decoded from one network read of Cursor's stream."""
         excluded: list[int] = []
         previous: UpstreamError | None = None
         while True:
@@ -119,8 +116,8 @@ class ChatRun:
             self.token = lease.token
             sent_before = self.first_content_at is not None
             try:
-                async for event in self._attempt(lease):
-                    yield event
+                async for batch in self._attempt(lease):
+                    yield batch
                 return
             except UpstreamError as exc:
                 retry = await self._report(self.token, exc)
@@ -140,41 +137,45 @@ class ChatRun:
                 self.failure = failure_from(exc)
                 raise self.failure from exc
 
-    async def _attempt(self, lease: pool.Lease) -> AsyncIterator[Event]:
+    async def _attempt(self, lease: pool.Lease) -> AsyncIterator[list[Event]]:
         token = lease.token
         client = upstream_client.get()
         body = cursor_request.build(self.chat, client_version=settings.CURSOR_CLIENT_VERSION)
         decoder = StreamDecoder()
         limit = self.chat.max_tokens
-        stream = client.stream(lease.account, hosts.CHAT, body, request_id=None)
+        stream = client.stream(lease.account, hosts.CHAT, body)
         try:
-            async for payload in stream:
-                for event in decoder.feed(payload):
-                    self._count(event)
-                    yield event
+            async for payloads in stream:
+                batch: list[Event] = []
+                for payload in payloads:
+                    batch.extend(decoder.feed(payload))
+                for event in batch:
+                    self._count(event)  # type: ignore[arg-type]
                 if limit is not None and (self.chars_out + 3) // 4 >= limit:
                     # Cursor has no output limit to set; stop reading at the caller's budget.
                     tail, _ = decoder.finish()
-                    for event in tail:
-                        yield event
                     self.finish = Finish("length", decoder.usage())
-                    yield self.finish
-                    await db(pool.report_success)(token)
+                    yield [*batch, *tail, self.finish]
+                    await self._healthy(token)
                     return
+                if batch:
+                    yield batch
         except CursorError as exc:
             if exc.error == 20 and self.first_content_at is not None:  # ERROR_MAX_TOKENS mid-reply
                 self.finish = Finish("length", decoder.usage())
-                yield self.finish
+                yield [self.finish]
                 return
             raise
         finally:
             await stream.aclose()
         tail, finish = decoder.finish()
-        for event in tail:
-            yield event
         self.finish = finish
-        yield finish
-        await db(pool.report_success)(token)
+        yield [*tail, finish]
+        await self._healthy(token)
+
+    async def _healthy(self, token: Token) -> None:
+        if token.health != "ok":  # a healthy token needs no write, nor a thread hop
+            await db(pool.report_success)(token)
 
     def _count(self, event: ContentEvent) -> None:
         if self.first_content_at is None:
@@ -200,23 +201,32 @@ class ChatRun:
 
     # --- the log record ------------------------------------------------------------------------
 
-    async def open_log(self) -> None:
+    def start_log(self) -> None:
+        """Insert the log record beside the upstream call rather than before it: it is off the path."""
         prompt = ""
         if settings.LOG_CONTENT:
             prompt = "\n\n".join(f"[{t.role}] {t.text}" for t in self.chat.turns)
-        self.log_id = await db(chatlogs.start)(
-            request_id=self.request_id,
-            dialect=self.dialect,
-            model=self.chat.model.server_id,
-            stream=self.chat.stream,
-            caller=self.caller.kind,
-            prompt=prompt,
+        self._log_task = asyncio.ensure_future(
+            db(chatlogs.start)(
+                request_id=self.request_id,
+                dialect=self.dialect,
+                model=self.chat.model.server_id,
+                stream=self.chat.stream,
+                caller=self.caller.kind,
+                api_key_id=self.caller.api_key_id,
+                prompt=prompt,
+            )
         )
 
     async def close_log(self) -> None:
-        if self.log_id is None:
-            return
         now = time.perf_counter()
+        if self._log_task is None:
+            return
+        try:
+            self.log_id = await asyncio.shield(self._log_task)
+        except Exception:
+            log.exception("request %s: could not write its log record", self.request_id)
+            return
         usage = self.finish.usage if self.finish else None
         if self.cancelled:
             status, http_status, error = chatlogs.Status.CANCELLED, 499, "client disconnected"

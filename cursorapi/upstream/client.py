@@ -121,9 +121,10 @@ class CursorClient:
         request_id: str | None = None,
         cookie: str = "",
         fs_client_key: str = "",
-    ) -> AsyncIterator[bytes]:
-        """Yield each response message (decompressed protobuf bytes) as soon as it is decoded.
+    ) -> AsyncIterator[list[bytes]]:
+        """Yield the response messages (decompressed protobuf bytes) of each network read at once.
 
+        Batching by read lets callers answer several frames that arrived together with one write.
         Raises CursorError when Cursor ends the stream with an error, ProtocolError when the stream is
         malformed or cut, UpstreamTimeout / UpstreamUnavailable on transport failures. Closing the
         generator closes the HTTP/2 stream, which is how a client disconnect cancels the upstream call.
@@ -149,13 +150,21 @@ class CursorClient:
                     raise decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", ""))
                 try:
                     async for chunk in resp.aiter_raw():
+                        batch: list[bytes] = []
                         for frame in decoder.feed(chunk):
                             if isinstance(frame, Message):
-                                yield frame.payload
+                                batch.append(frame.payload)
                             elif frame.error is not None:
+                                # What came before the error in this read is still the reply.
+                                if batch:
+                                    yield batch
                                 raise frame.error
                             else:
+                                if batch:
+                                    yield batch
                                 return
+                        if batch:
+                            yield batch
                     decoder.close()
                 finally:
                     if not decoder.finished:

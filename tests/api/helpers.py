@@ -11,7 +11,7 @@ import httpx
 from chatlogs.models import ChatLog
 from cursorapi.upstream.fake.app import FakeCursor, Received
 from cursorapi.upstream.proto import aiserver_pb2 as pb
-from tests.conftest import AUTH
+from tests.fixtures import AUTH
 
 
 def sse_events(body: str) -> list[tuple[str | None, str]]:

@@ -12,7 +12,7 @@ import pytest
 
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from tests.api.helpers import chat_request, data_json, last_log, post, sse_events, user
-from tests.conftest import SHARED
+from tests.fixtures import SHARED
 
 
 def test_non_stream_reply_and_what_cursor_received(openai_client, pool_token, fake) -> None:

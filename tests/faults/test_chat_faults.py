@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.api.helpers import data_json, last_log, post, sse_events, user
-from tests.conftest import AUTH, add_token
+from tests.fixtures import AUTH, add_token
 from tokens.models import Health, Token
 
 MODEL = "claude-4.5-sonnet"

@@ -52,8 +52,9 @@ async def collect(
     client: CursorClient, account: Account, text: str
 ) -> list[pb.StreamUnifiedChatResponseWithTools]:
     out = []
-    async for payload in client.stream(account, hosts.CHAT, chat_request(text)):
-        out.append(pb.StreamUnifiedChatResponseWithTools.FromString(payload))
+    async for batch in client.stream(account, hosts.CHAT, chat_request(text)):
+        assert batch, "batches are never empty"
+        out.extend(pb.StreamUnifiedChatResponseWithTools.FromString(payload) for payload in batch)
     return out
 
 

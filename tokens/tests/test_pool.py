@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from chatlogs import services as chatlogs
-from tests.conftest import add_token
+from tests.fixtures import add_token
 from tokens import services
 from tokens.models import Health, Token
 

@@ -1,0 +1,315 @@
+"""Chat benchmark: the proxy under Daphne against the fake upstream, and the fake directly, in one run.
+
+    .venv/bin/python bench/run.py [--requests 400] [--concurrency 1,50,200] [--tokens 8]
+
+Starts `manage.py fakecursor` and `manage.py serve` (Daphne, SQLite in a temporary directory), then
+for non-stream and stream requests at each concurrency measures requests/s, time to first token
+(p50/p99) and total latency (p50/p99), through the proxy and directly (Cursor's protocol spoken to
+the fake by our upstream client). Prints a table and one JSON line; errors are counted, not hidden.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cursorapi.upstream import checksum, hosts, jwt  # noqa: E402
+from cursorapi.upstream.client import ClientConfig, CursorClient  # noqa: E402
+from cursorapi.upstream.headers import Account  # noqa: E402
+from cursorapi.upstream.proto import aiserver_pb2 as pb  # noqa: E402
+
+AUTH = "bench-admin"
+PROMPT = "#fake: chunks=16 delay_ms=2"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def cpu_seconds(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+@dataclass
+class Sample:
+    ttft: float | None
+    total: float
+    ok: bool
+
+
+@dataclass
+class Result:
+    name: str
+    concurrency: int
+    samples: list[Sample] = field(default_factory=list)
+    wall: float = 0.0
+    server_cpu: float = 0.0  # seconds of CPU the serving process spent on this run
+
+    def stats(self) -> dict[str, float | int | str]:
+        good = [s for s in self.samples if s.ok]
+        ttft = sorted(s.ttft for s in good if s.ttft is not None)
+        total = sorted(s.total for s in good)
+
+        def pct(values: list[float], p: float) -> float:
+            if not values:
+                return float("nan")
+            return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
+
+        return {
+            "name": self.name,
+            "concurrency": self.concurrency,
+            "requests": len(self.samples),
+            "errors": len(self.samples) - len(good),
+            "rps": round(len(good) / self.wall, 1) if self.wall else 0,
+            "ttft_p50_ms": round(pct(ttft, 50), 2),
+            "ttft_p99_ms": round(pct(ttft, 99), 2),
+            "total_p50_ms": round(pct(total, 50), 2),
+            "total_p99_ms": round(pct(total, 99), 2),
+            "server_cpu_ms_per_request": round(self.server_cpu * 1000 / max(1, len(self.samples)), 2),
+        }
+
+
+async def run_load(n: int, concurrency: int, one) -> tuple[list[Sample], float]:
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(n):
+        queue.put_nowait(i)
+    samples: list[Sample] = []
+
+    async def worker() -> None:
+        while True:
+            try:
+                queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            samples.append(await one())
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return samples, time.perf_counter() - start
+
+
+def proxy_caller(client: httpx.AsyncClient, url: str, stream: bool):
+    body = {"model": "claude-4.5-sonnet", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
+    headers = {"Authorization": f"Bearer {AUTH}"}
+
+    async def one() -> Sample:
+        start = time.perf_counter()
+        ttft = None
+        try:
+            if not stream:
+                r = await client.post(url, json=body, headers=headers)
+                ok = r.status_code == 200 and bool(r.json()["choices"][0]["message"]["content"])
+                return Sample(None, time.perf_counter() - start, ok)
+            ok = False
+            async with client.stream("POST", url, json=body, headers=headers) as r:
+                if r.status_code != 200:
+                    return Sample(None, time.perf_counter() - start, False)
+                async for line in r.aiter_lines():
+                    if ttft is None and '"content"' in line:
+                        ttft = time.perf_counter() - start
+                    if line == "data: [DONE]":
+                        ok = ttft is not None
+            return Sample(ttft, time.perf_counter() - start, ok)
+        except httpx.HTTPError:
+            return Sample(None, time.perf_counter() - start, False)
+
+    return one
+
+
+def direct_caller(client: CursorClient, account: Account, stream: bool):
+    def request() -> bytes:
+        message = pb.ConversationMessage(text=PROMPT, type=1, bubble_id=str(uuid.uuid4()))
+        chat = pb.StreamUnifiedChatRequest(conversation=[message], conversation_id=str(uuid.uuid4()))
+        return pb.StreamUnifiedChatRequestWithTools(stream_unified_chat_request=chat).SerializeToString()
+
+    async def one() -> Sample:
+        start = time.perf_counter()
+        ttft = None
+        try:
+            async for batch in client.stream(account, hosts.CHAT, request()):
+                for payload in batch:
+                    message = pb.StreamUnifiedChatResponseWithTools.FromString(payload)
+                    if ttft is None and message.stream_unified_chat_response.text:
+                        ttft = time.perf_counter() - start
+            return Sample(ttft if stream else None, time.perf_counter() - start, ttft is not None)
+        except Exception:
+            return Sample(None, time.perf_counter() - start, False)
+
+    return one
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", default="1,50,200")
+    parser.add_argument("--tokens", type=int, default=8)
+    parser.add_argument("--modes", default="nonstream,stream")
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+
+    tmp = Path(tempfile.mkdtemp(prefix="cursorapi-bench-"))
+    fake_port, app_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp),
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}"),
+        "AUTH_TOKEN": AUTH,
+        "CURSOR_UPSTREAM": f"http://127.0.0.1:{fake_port}",
+        "LOG_LEVEL": "WARNING",
+    }
+    python = sys.executable
+    fake = subprocess.Popen(
+        [python, "manage.py", "fakecursor", "--port", str(fake_port), "--no-clock-check"], cwd=ROOT, env=env
+    )
+    server = None
+    try:
+        subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        tokens_file = tmp / "tokens"
+        tokens_file.write_text("\n".join(jwt.mint() for _ in range(args.tokens)) + "\n")
+        subprocess.run(
+            [python, "manage.py", "import_tokens", str(tokens_file)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        server = subprocess.Popen([python, "manage.py", "serve", "--port", str(app_port)], cwd=ROOT, env=env)
+        wait_http(f"http://127.0.0.1:{fake_port}/__fake__/requests")
+        wait_http(f"http://127.0.0.1:{app_port}/health")
+        if os.environ.get("BENCH_PAUSE"):
+            print(f"server pid {server.pid}", flush=True)
+            time.sleep(float(os.environ["BENCH_PAUSE"]))
+        pids = {"proxy": server.pid, "direct": fake.pid}
+        results = asyncio.run(
+            measure(levels, args.requests, app_port, fake_port, args.modes.split(","), pids)
+        )
+        rss = peak_rss_mb(server.pid)
+    finally:
+        for proc in (server, fake):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(10)
+    report(results, rss)
+
+
+async def measure(
+    levels: list[int], n: int, app_port: int, fake_port: int, modes: list[str], pids: dict[str, int]
+) -> list[dict]:
+    out = []
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    timeout = httpx.Timeout(60.0)
+    account = Account(
+        token=jwt.mint(),
+        checksum_first=checksum.random_hash(),
+        checksum_second=checksum.random_hash(),
+        client_key=checksum.random_hash(),
+        session_id=str(uuid.uuid4()),
+    )
+    direct = CursorClient(ClientConfig(upstream=f"http://127.0.0.1:{fake_port}", read_timeout=60))
+    url = f"http://127.0.0.1:{app_port}/v1/chat/completions"
+    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        # Warm both paths (connections, imports, first queries).
+        for stream in (False, True):
+            await run_load(20, 5, proxy_caller(client, url, stream))
+            await run_load(20, 5, direct_caller(direct, account, stream))
+        for stream in [m == "stream" for m in modes]:
+            for c in levels:
+                requests = max(n, c * 2)
+                for name, one in (
+                    ("direct", direct_caller(direct, account, stream)),
+                    ("proxy", proxy_caller(client, url, stream)),
+                ):
+                    # CPU of the process that serves the request: our server, or the fake itself.
+                    before = cpu_seconds(pids[name])
+                    samples, wall = await run_load(requests, c, one)
+                    result = Result(f"{name}-{'stream' if stream else 'nonstream'}", c, samples, wall)
+                    result.server_cpu = cpu_seconds(pids[name]) - before
+                    out.append(result.stats())
+    await direct.aclose()
+    return out
+
+
+def report(results: list[dict], rss: float) -> None:
+    cols = [
+        "name",
+        "concurrency",
+        "requests",
+        "errors",
+        "rps",
+        "ttft_p50_ms",
+        "ttft_p99_ms",
+        "total_p50_ms",
+        "total_p99_ms",
+    ]
+    print(" | ".join(f"{c:>13}" for c in cols))
+    for r in results:
+        print(" | ".join(f"{r[c]!s:>13}" for c in cols))
+    overhead = []
+    by_key = {(r["name"], r["concurrency"]): r for r in results}
+    for (name, c), proxy in by_key.items():
+        if not name.startswith("proxy"):
+            continue
+        direct = by_key[(name.replace("proxy", "direct"), c)]
+        metric = "ttft_p50_ms" if "stream" in name and "nonstream" not in name else "total_p50_ms"
+        overhead.append(
+            {
+                "mode": name.split("-")[1],
+                "concurrency": c,
+                "metric": metric,
+                "proxy_ms": proxy[metric],
+                "direct_ms": direct[metric],
+                "added_ms": round(proxy[metric] - direct[metric], 2),
+                "ratio": round(proxy[metric] / direct[metric], 2) if direct[metric] else None,
+            }
+        )
+    print()
+    for o in overhead:
+        print(
+            f"{o['mode']:>10} c={o['concurrency']:<4} {o['metric']}: proxy {o['proxy_ms']} ms, direct "
+            f"{o['direct_ms']} ms, added {o['added_ms']} ms, ratio {o['ratio']}"
+        )
+    print(f"server peak RSS: {rss:.1f} MB")
+    print(json.dumps({"results": results, "overhead": overhead, "server_peak_rss_mb": round(rss, 1)}))
+
+
+if __name__ == "__main__":
+    main()
