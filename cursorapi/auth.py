@@ -54,7 +54,8 @@ def identify(secret: str) -> Caller | None:
     return None
 
 
-def chat_caller(request: HttpRequest) -> Caller | None:
+async def authenticate(request: HttpRequest) -> Caller | None:
+    """The caller of a chat-level route (chat, models, Copilot++), or None when the key is unknown."""
     return identify(credential(request))
 
 

@@ -190,3 +190,12 @@ VISION_ABILITY = env.str("VISION_ABILITY", default="base64")  # none / base64 / 
 IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
 DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
 LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
+
+# --- Management API, dynamic and named API keys (issue 4) ---------------------------------------
+# (section end: management)
+
+# --- Request logs, runtime config, health (issue 5) ---------------------------------------------
+# (section end: logs)
+
+# --- Copilot++ (issue 6) ------------------------------------------------------------------------
+# (section end: cpp)

@@ -8,5 +8,9 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("cursorapi.api.urls")),
+    path("", include("tokens.urls")),
+    path("", include("proxies.urls")),
+    path("", include("chatlogs.urls")),
+    path("", include("cpp.urls")),
     path("", include("analytics.urls")),
 ]

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from cursorapi import crypto
+from cursorapi.auth import Caller
 from cursorapi.upstream import checksum, jwt
 from cursorapi.upstream.headers import Account
 
@@ -208,8 +209,15 @@ def _general_proxy() -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Lease:
-    token: Token
+    """The account a request uses; `token` is None when the account is not a pool token."""
+
+    token: Token | None
     account: Account
+
+
+def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
+    """The account for this caller's next upstream call: its pinned token, or the pool's next."""
+    return acquire(alias=caller.pinned_alias, exclude=exclude)
 
 
 def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:
@@ -252,7 +260,7 @@ def report_overload(token_id: int, reason: str, seconds: float | None = None) ->
     )
 
 
-def report_success(token: Token) -> None:
+def report_success(token: Token | None) -> None:
     """Back to healthy after a cooldown, without a write when it already was."""
-    if token.health != Health.OK:
+    if token is not None and token.health != Health.OK:
         Token.objects.filter(pk=token.pk).update(health=Health.OK, cooldown_until=None, last_error="")

@@ -67,7 +67,7 @@ def _unauthorized(error: ErrorFn, request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 async def chat_completions(request: HttpRequest) -> HttpResponse:
-    caller = auth.chat_caller(request)
+    caller = await auth.authenticate(request)
     if caller is None:
         return _unauthorized(_openai_error, request)
     body, problem = _read_json(request, _openai_error)
@@ -90,7 +90,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 async def messages(request: HttpRequest) -> HttpResponse:
-    caller = auth.chat_caller(request)
+    caller = await auth.authenticate(request)
     if caller is None:
         return _unauthorized(_anthropic_error, request)
     body, problem = _read_json(request, _anthropic_error)
@@ -115,7 +115,7 @@ async def messages(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 async def count_tokens(request: HttpRequest) -> HttpResponse:
-    caller = auth.chat_caller(request)
+    caller = await auth.authenticate(request)
     if caller is None:
         return _unauthorized(_anthropic_error, request)
     body, problem = _read_json(request, _anthropic_error)
@@ -127,7 +127,7 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
         return _anthropic_error(exc.status, f"{exc.param}: {exc.message}" if exc.param else exc.message, kind)
     try:
-        lease = await db(pool.acquire)(alias=caller.pinned_alias)
+        lease = await db(pool.lease_for)(caller)
         message = cursor_request.build(chat, client_version=settings.CURSOR_CLIENT_VERSION)
         reply = await upstream_client.get().unary(lease.account, hosts.PROMPT_DRY_RUN, message)
     except (UpstreamError, pool.NoTokenAvailable) as exc:
@@ -140,13 +140,13 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"input_tokens": 0})
 
 
-async def _refresh_models(cat: Catalog, alias: str | None) -> None:
+async def _refresh_models(cat: Catalog, caller: auth.Caller) -> None:
     """Fetch Cursor's model list at most every 30 minutes; keep the last good list on failure."""
     if not cat.stale():
         return
     cat.mark_attempt()
     try:
-        lease = await db(pool.acquire)(alias=alias)
+        lease = await db(pool.lease_for)(caller)
         request = pb.AvailableModelsRequest(include_long_context_models=True).SerializeToString()
         reply = await upstream_client.get().unary(lease.account, hosts.AVAILABLE_MODELS, request)
         cat.replace(from_upstream(pb.AvailableModelsResponse.FromString(reply.body)))
@@ -156,11 +156,11 @@ async def _refresh_models(cat: Catalog, alias: str | None) -> None:
 
 @require_http_methods(["GET"])
 async def models(request: HttpRequest) -> HttpResponse:
-    caller = auth.chat_caller(request)
+    caller = await auth.authenticate(request)
     if caller is None and auth.credential(request):
         return _unauthorized(_openai_error, request)
     if caller is not None:
-        await _refresh_models(catalog, caller.pinned_alias)
+        await _refresh_models(catalog, caller)
     if "anthropic-version" in request.headers:
         data = [
             {

@@ -90,6 +90,7 @@ class ChatRun:
     dialect: str
     started: float = field(default_factory=time.perf_counter)
     token: Token | None = None
+    account_label: str = ""
     attempts: int = 0
     first_content_at: float | None = None
     chars_out: int = 0
@@ -107,13 +108,14 @@ class ChatRun:
         while True:
             self.attempts += 1
             try:
-                lease = await db(pool.acquire)(alias=self.caller.pinned_alias, exclude=excluded)
+                lease = await db(pool.lease_for)(self.caller, exclude=excluded)
             except pool.NoTokenAvailable as exc:
                 # With no other account to try, the caller learns what went wrong with the first.
                 self.attempts -= 1
                 self.failure = failure_from(previous or exc)
                 raise self.failure from exc
             self.token = lease.token
+            self.account_label = lease.token.alias if lease.token else "key"
             sent_before = self.first_content_at is not None
             try:
                 async for batch in self._attempt(lease):
@@ -123,6 +125,7 @@ class ChatRun:
                 retry = await self._report(self.token, exc)
                 if (
                     retry
+                    and self.token is not None  # an account from a key has no stand-in
                     and not sent_before
                     and self.first_content_at is None
                     and self.attempts < 2
@@ -173,8 +176,8 @@ class ChatRun:
         yield [*tail, finish]
         await self._healthy(token)
 
-    async def _healthy(self, token: Token) -> None:
-        if token.health != "ok":  # a healthy token needs no write, nor a thread hop
+    async def _healthy(self, token: Token | None) -> None:
+        if token is not None and token.health != "ok":  # a healthy token needs no write, nor a thread hop
             await db(pool.report_success)(token)
 
     def _count(self, event: ContentEvent) -> None:
@@ -187,8 +190,10 @@ class ChatRun:
         elif isinstance(event, ToolCallDelta):
             self.chars_out += len(event.arguments)
 
-    async def _report(self, token: Token, exc: UpstreamError) -> bool:
+    async def _report(self, token: Token | None, exc: UpstreamError) -> bool:
         """Tell the pool what happened to `token`; True when another token might do better."""
+        if token is None:
+            return False
         if isinstance(exc, CursorError):
             if exc.error in AUTH_ERRORS or exc.code == "unauthenticated":
                 await db(pool.report_auth_failure)(token.pk, f"{exc.type}: {exc.title or exc.message}")
@@ -241,7 +246,7 @@ class ChatRun:
             http_status=http_status,
             error=error,
             token_id=self.token.pk if self.token else None,
-            token_alias=self.token.alias if self.token else "",
+            token_alias=self.account_label,
             attempts=self.attempts,
             ttft_ms=None
             if self.first_content_at is None
