@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
 
+from cursorapi.dbwork import db
+
 ADMIN = "admin"
 SHARED = "shared"
+KEY = "key"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +58,24 @@ def identify(secret: str) -> Caller | None:
     return None
 
 
+def key_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _named_key(secret: str) -> Caller | None:
+    from tokens.models import ApiKey
+
+    found = ApiKey.objects.filter(key_hash=key_hash(secret), enabled=True).values_list("pk", flat=True).first()
+    return None if found is None else Caller(KEY, api_key_id=found)
+
+
 async def authenticate(request: HttpRequest) -> Caller | None:
     """The caller of a chat-level route (chat, models, Copilot++), or None when the key is unknown."""
-    return identify(credential(request))
+    secret = credential(request)
+    caller = identify(secret)
+    if caller is None and secret:
+        caller = await db(_named_key)(secret)
+    return caller
 
 
 def is_admin(request: HttpRequest) -> bool:
