@@ -65,7 +65,9 @@ def key_hash(secret: str) -> str:
 def _named_key(secret: str) -> Caller | None:
     from tokens.models import ApiKey
 
-    found = ApiKey.objects.filter(key_hash=key_hash(secret), enabled=True).values_list("pk", flat=True).first()
+    found = (
+        ApiKey.objects.filter(key_hash=key_hash(secret), enabled=True).values_list("pk", flat=True).first()
+    )
     return None if found is None else Caller(KEY, api_key_id=found)
 
 

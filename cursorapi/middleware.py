@@ -79,3 +79,17 @@ class AdminOnlyMiddleware:
         if request.path.startswith("/admin/"):
             return await self.admin_handler(request)
         return await self.get_response(request)
+
+
+def close_old_connections_middleware(get_response):
+    """For the admin's sync views: drop a stale connection before and after, as Django would."""
+    from django.db import close_old_connections
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        close_old_connections()
+        try:
+            return get_response(request)
+        finally:
+            close_old_connections()
+
+    return middleware

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chatlogs",
     "cpp",
     "analytics",
+    "chatsessions",
 ]
 
 # The API routes run with the two async middlewares only; the admin's sync stack (sessions,
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "cursorapi.middleware.AdminOnlyMiddleware",
 ]
 ADMIN_MIDDLEWARE = [
+    "cursorapi.middleware.close_old_connections_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -199,3 +201,8 @@ LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
 
 # --- Copilot++ (issue 6) ------------------------------------------------------------------------
 # (section end: cpp)
+
+# --- Stateful chat sessions (X-Cursor-Session-ID) -----------------------------------------------
+SESSION_TTL = env.int("SESSION_TTL", default=3600)  # seconds of no use before a session is evicted
+SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dropped past this
+SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after

@@ -8,6 +8,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("", include("cursorapi.api.urls")),
+    path("", include("chatsessions.urls")),
     path("", include("tokens.urls")),
     path("", include("proxies.urls")),
     path("", include("chatlogs.urls")),

@@ -127,3 +127,21 @@ def anthropic_client(live: LiveServer):
     import anthropic
 
     return anthropic.Anthropic(base_url=live.url, api_key=AUTH, max_retries=0, timeout=20)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def release_server_connections(django_db_setup, django_db_blocker):
+    """At the end, end the connections our in-process server's threads still hold.
+
+    PostgreSQL refuses to drop the test database while they are open.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
+from chatsessions import services as sessions
 from cursorapi.chat.service import ChatFailure, ChatRun
-from cursorapi.chat.types import Event
+from cursorapi.chat.types import Event, Finish
+from cursorapi.dbwork import db
 
 
 class Renderer(Protocol):
@@ -27,8 +29,43 @@ class ErrorShape(Protocol):
     def __call__(self, failure: ChatFailure) -> dict[str, Any]: ...
 
 
-async def serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> HttpResponse:
+async def serve(
+    run: ChatRun, renderer: Renderer, error_body: ErrorShape, request: HttpRequest | None = None
+) -> HttpResponse:
     """Answer errors that happen before anything is sent with a real status; stream the rest."""
+    session_id = request.headers.get("X-Cursor-Session-ID") if request is not None else None
+    if session_id:
+        refused = await _claim_session(run, session_id, error_body)
+        if refused is not None:
+            return refused
+    response = await _serve(run, renderer, error_body)
+    if session_id:
+        response["X-Cursor-Session-ID"] = session_id
+    return response
+
+
+async def _claim_session(run: ChatRun, session_id: str, error_body: ErrorShape) -> HttpResponse | None:
+    try:
+        claim = await db(sessions.claim)(
+            sessions.check_id(session_id), run.caller, run.chat.model.requested, run.request_id
+        )
+    except sessions.BadSessionId as exc:
+        failure = ChatFailure(400, "invalid_request_error", str(exc), "invalid_session_id")
+    except sessions.SessionNotFound:
+        failure = ChatFailure(
+            404, "not_found_error", f"Session {session_id!r} not found", "session_not_found"
+        )
+    except sessions.SessionBusy:
+        failure = ChatFailure(
+            409, "conflict_error", "session busy: another request is using it", "session_busy"
+        )
+    else:
+        run.bind_session(claim)
+        return None
+    return JsonResponse(error_body(failure), status=failure.status)
+
+
+async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> HttpResponse:
     run.start_log()
     events = run.events()
     pending: asyncio.Future[list[Event]] = asyncio.ensure_future(anext(events))
@@ -69,6 +106,7 @@ async def _complete(
         raise
     finally:
         await _close(run, events, pending)
+    renderer.metadata = run.metadata()  # type: ignore[attr-defined]
     return JsonResponse(renderer.complete(collected))
 
 
@@ -97,6 +135,8 @@ async def _sse(
                 # Headers are gone: the error travels in-band, then the stream ends properly.
                 yield renderer.error_event(failure.message, failure.kind, failure.code)
                 break
+            if isinstance(batch[-1], Finish):
+                renderer.metadata = run.metadata()  # type: ignore[attr-defined]
             # Events that arrived together leave together: one write for the batch.
             chunk = b"".join(filter(None, map(renderer.event, batch)))
             if chunk:

@@ -84,7 +84,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
 
     from .chat_http import serve
 
-    return await serve(run, openai.Renderer(chat, include_usage), error_body)
+    return await serve(run, openai.Renderer(chat, include_usage), error_body, request)
 
 
 @csrf_exempt
@@ -109,7 +109,7 @@ async def messages(request: HttpRequest) -> HttpResponse:
 
     from .chat_http import serve
 
-    return await serve(run, anthropic.Renderer(chat), error_body)
+    return await serve(run, anthropic.Renderer(chat), error_body, request)
 
 
 @csrf_exempt

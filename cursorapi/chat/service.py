@@ -7,10 +7,12 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
 from chatlogs import services as chatlogs
+from chatsessions import services as sessions
 from cursorapi import upstream_client
 from cursorapi.auth import Caller
 from cursorapi.dbwork import db
@@ -22,7 +24,18 @@ from tokens.models import Token
 
 from . import cursor_request
 from .stream_decoder import StreamDecoder
-from .types import ChatRequest, ContentEvent, Event, Finish, TextDelta, ThinkingDelta, ToolCallDelta
+from .types import (
+    ChatRequest,
+    ContentEvent,
+    Event,
+    Finish,
+    TextDelta,
+    ThinkingDelta,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallStart,
+    Turn,
+)
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +112,10 @@ class ChatRun:
     failure: ChatFailure | None = None
     cancelled: bool = False
     log_id: int | None = None
+    reply_calls: dict[int, ToolCall] = field(default_factory=dict)
+    session: sessions.Claim | None = None
+    session_turns: list[Turn] = field(default_factory=list)
+    session_system: str | None = None
     _log_task: asyncio.Future[int] | None = None
 
     async def events(self) -> AsyncIterator[list[Event]]:
@@ -185,10 +202,62 @@ class ChatRun:
             self.first_content_at = time.perf_counter()
         if isinstance(event, TextDelta | ThinkingDelta):
             self.chars_out += len(event.text)
-            if settings.LOG_CONTENT and isinstance(event, TextDelta):
+            if self.keep_reply and isinstance(event, TextDelta):
                 self.reply_parts.append(event.text)
         elif isinstance(event, ToolCallDelta):
             self.chars_out += len(event.arguments)
+            if self.keep_reply:
+                self.reply_calls[event.index].arguments += event.arguments
+        elif isinstance(event, ToolCallStart) and self.keep_reply:
+            self.reply_calls[event.index] = ToolCall(event.id, event.name, "")
+
+    @property
+    def keep_reply(self) -> bool:
+        return self.session is not None or settings.LOG_CONTENT
+
+    # --- stateful sessions -----------------------------------------------------------------------
+
+    def bind_session(self, claim: sessions.Claim) -> None:
+        """Put the stored history before the new turns; the exchange is stored when it succeeds."""
+        self.session = claim
+        self.session_turns = list(self.chat.turns)
+        self.session_system = self.chat.system or None
+        self.chat.turns = [*claim.turns, *self.chat.turns]
+        if not self.chat.system.strip():
+            self.chat.system = claim.system
+
+    async def _end_session(self) -> None:
+        if self.session is None:
+            return
+        succeeded = self.finish is not None and self.failure is None and not self.cancelled
+        try:
+            if succeeded:
+                reply = Turn(
+                    "assistant",
+                    "".join(self.reply_parts),
+                    tool_calls=[self.reply_calls[i] for i in sorted(self.reply_calls)],
+                )
+                await asyncio.shield(
+                    db(sessions.release)(
+                        self.session, system=self.session_system, new_turns=[*self.session_turns, reply]
+                    )
+                )
+            else:
+                await asyncio.shield(db(sessions.release)(self.session))
+        except Exception:
+            log.exception("request %s: could not release its session", self.request_id)
+
+    def metadata(self) -> dict[str, Any]:
+        """cursorpipe's `cursor_metadata` extension, which standard clients ignore."""
+        meta: dict[str, Any] = {
+            "duration_ms": int((time.perf_counter() - self.started) * 1000),
+            "request_id": self.request_id,
+        }
+        if self.session is not None:
+            meta["session_id"] = self.session.session_id
+        if self.caller.is_admin:
+            meta["token"] = self.account_label
+        return meta
 
     async def _report(self, token: Token | None, exc: UpstreamError) -> bool:
         """Tell the pool what happened to `token`; True when another token might do better."""
@@ -224,6 +293,7 @@ class ChatRun:
         )
 
     async def close_log(self) -> None:
+        await self._end_session()
         now = time.perf_counter()
         if self._log_task is None:
             return

@@ -226,6 +226,7 @@ class Renderer:
         self._started = False
         self._block: str | None = None  # kind of the open content block
         self._index = -1
+        self.metadata: dict[str, Any] | None = None  # set before the Finish event is rendered
 
     def _message(self, content: list[Any], stop_reason: str | None, usage: dict[str, int]) -> dict[str, Any]:
         return {
@@ -296,10 +297,13 @@ class Renderer:
             if event.usage:
                 usage["input_tokens"] = event.usage.prompt_tokens
             delta = {"stop_reason": STOP_REASONS[event.reason], "stop_sequence": None}
+            message_delta: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": usage}
+            if self.metadata:
+                message_delta["cursor_metadata"] = self.metadata
             return (
                 out
                 + self._close()
-                + _sse("message_delta", {"type": "message_delta", "delta": delta, "usage": usage})
+                + _sse("message_delta", message_delta)
                 + _sse("message_stop", {"type": "message_stop"})
             )
         return out or None
@@ -343,7 +347,7 @@ class Renderer:
             except ValueError:
                 call["input"] = {"_raw": call["input"]}
         usage = finish.usage
-        return self._message(
+        message = self._message(
             content,
             STOP_REASONS[finish.reason],
             {
@@ -351,3 +355,6 @@ class Renderer:
                 "output_tokens": usage.completion_tokens if usage else 0,
             },
         )
+        if self.metadata:
+            message["cursor_metadata"] = self.metadata
+        return message

@@ -231,6 +231,7 @@ class Renderer:
         self._tail = b',"usage":null}\n\n' if include_usage else b"}\n\n"
         self._role_sent = False
         self._in_thinking = False
+        self.metadata: dict[str, Any] | None = None  # set before the Finish event is rendered
 
     # --- streaming --------------------------------------------------------------------------------
 
@@ -268,7 +269,14 @@ class Renderer:
             if self._in_thinking:
                 self._in_thinking = False
                 out += self._chunk({"content": f"</{self.tag}>"})
-            out += self._chunk({}, finish=event.reason)
+            finish = self._chunk({}, finish=event.reason)
+            if self.metadata:
+                # cursorpipe's extension; standard clients ignore unknown fields.
+                finish = (
+                    finish[: -len(self._tail)] + b',"cursor_metadata":' + json.dumps(self.metadata).encode()
+                )
+                finish += self._tail
+            out += finish
             if self.include_usage:
                 usage = {
                     "id": self.id,
@@ -324,4 +332,5 @@ class Renderer:
             "model": self.model,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish.reason}],
             "usage": _usage(finish.usage),
+            **({"cursor_metadata": self.metadata} if self.metadata else {}),
         }

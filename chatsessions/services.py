@@ -1,0 +1,181 @@
+"""Sessions: claiming one for a request (a database lease, so it holds across worker processes),
+reading its history, and storing the finished turn."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from cursorapi.auth import Caller
+from cursorapi.chat.types import ToolCall, Turn
+
+from .models import ChatSession
+
+_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+class SessionBusy(Exception):
+    """Another request is using the session right now (409)."""
+
+
+class SessionNotFound(Exception):
+    """No such session for this caller (404: other callers' sessions do not exist for you)."""
+
+
+class BadSessionId(ValueError):
+    pass
+
+
+def owner_of(caller: Caller) -> str:
+    return f"key:{caller.api_key_id}" if caller.api_key_id is not None else caller.kind
+
+
+def check_id(session_id: str) -> str:
+    if not _ID.match(session_id):
+        raise BadSessionId("X-Cursor-Session-ID must be 1-128 characters of letters, digits and ._:-")
+    return session_id
+
+
+def _expired_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.SESSION_TTL)
+
+
+def _live(owner: str, now: datetime) -> Any:
+    return ChatSession.objects.filter(owner=owner, last_used_at__gte=_expired_before(now))
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    session_id: str
+    holder: str
+    system: str
+    turns: list[Turn]
+
+
+def _turn(data: dict[str, Any]) -> Turn:
+    return Turn(
+        role=data["role"],
+        text=data.get("text", ""),
+        tool_calls=[ToolCall(c["id"], c["name"], c["arguments"]) for c in data.get("tool_calls", [])],
+        tool_call_id=data.get("tool_call_id", ""),
+    )
+
+
+def _data(turn: Turn) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": turn.role, "text": turn.text}
+    if turn.tool_calls:
+        out["tool_calls"] = [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in turn.tool_calls]
+    if turn.tool_call_id:
+        out["tool_call_id"] = turn.tool_call_id
+    return out
+
+
+def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
+    """Lease the session for one request, creating it on first use.
+
+    The lease is a conditional UPDATE, so two requests on one session, even in different worker
+    processes, cannot both get it; the loser gets SessionBusy.
+    """
+    owner = owner_of(caller)
+    now = timezone.now()
+    until = now + timedelta(seconds=settings.SESSION_LEASE_SECONDS)
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    taken = (
+        _live(owner, now)
+        .filter(free, pk=session_id)
+        .update(lease_until=until, lease_holder=holder, last_used_at=now)
+    )
+    if not taken:
+        session = ChatSession.objects.filter(pk=session_id).first()
+        if session is not None and session.owner != owner:
+            raise SessionNotFound(session_id)
+        if session is not None and session.last_used_at >= _expired_before(now):
+            raise SessionBusy(session_id)
+        try:
+            with transaction.atomic():
+                if session is not None:
+                    session.delete()  # expired: start afresh under the same id
+                ChatSession.objects.create(
+                    id=session_id,
+                    owner=owner,
+                    model=model,
+                    created_at=now,
+                    last_used_at=now,
+                    lease_until=until,
+                    lease_holder=holder,
+                )
+        except IntegrityError as exc:
+            raise SessionBusy(session_id) from exc  # created by a concurrent request just now
+    session = ChatSession.objects.get(pk=session_id)
+    return Claim(session_id, holder, session.system, [_turn(t) for t in session.turns])
+
+
+def release(claim: Claim, *, system: str | None = None, new_turns: list[Turn] | None = None) -> None:
+    """End the request's lease; with `new_turns` the finished exchange joins the history."""
+    with transaction.atomic():
+        session = ChatSession.objects.select_for_update().filter(pk=claim.session_id).first()
+        if session is None or session.lease_holder != claim.holder:
+            return  # evicted or taken over after our lease ran out: nothing of ours to store
+        if new_turns is not None:
+            turns = session.turns + [_data(t) for t in new_turns]
+            limit = settings.SESSION_MAX_TURNS
+            session.turns = turns[-limit:] if limit > 0 else []
+            if system is not None:
+                session.system = system
+        session.lease_until = None
+        session.lease_holder = ""
+        session.last_used_at = timezone.now()
+        session.save(update_fields=["turns", "system", "lease_until", "lease_holder", "last_used_at"])
+
+
+# --- the /v1/sessions API ----------------------------------------------------------------------
+
+
+def describe(session: ChatSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "object": "session",
+        "model": session.model,
+        "created_at": session.created_at.isoformat(),
+        "last_used_at": session.last_used_at.isoformat(),
+        "turns": len(session.turns),
+    }
+
+
+def list_for(caller: Caller) -> list[dict[str, Any]]:
+    return [describe(s) for s in _live(owner_of(caller), timezone.now())]
+
+
+def get_for(caller: Caller, session_id: str) -> dict[str, Any]:
+    session = _live(owner_of(caller), timezone.now()).filter(pk=session_id).first()
+    if session is None:
+        raise SessionNotFound(session_id)
+    return describe(session)
+
+
+def create_for(caller: Caller, model: str) -> dict[str, Any]:
+    now = timezone.now()
+    session = ChatSession.objects.create(
+        id=str(uuid.uuid4()), owner=owner_of(caller), model=model, created_at=now, last_used_at=now
+    )
+    return describe(session)
+
+
+def delete_for(caller: Caller, session_id: str) -> None:
+    deleted, _ = _live(owner_of(caller), timezone.now()).filter(pk=session_id).delete()
+    if not deleted:
+        raise SessionNotFound(session_id)
+
+
+def evict_expired() -> int:
+    """Remove sessions unused for SESSION_TTL (run periodically, never on the request path)."""
+    deleted, _ = ChatSession.objects.filter(last_used_at__lt=_expired_before(timezone.now())).delete()
+    return deleted
