@@ -57,7 +57,7 @@ async def _url_image(block: dict[str, Any], param: str) -> images.Image:
         str(source.get("url", "")),
         param,
         max_bytes=settings.IMAGE_FETCH_MAX_BYTES,
-        allow_private=getattr(settings, "IMAGE_FETCH_ALLOW_PRIVATE", False),
+        allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
     )
 
 

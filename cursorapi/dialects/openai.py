@@ -75,7 +75,7 @@ async def _load_image(part: dict[str, Any]) -> images.Image:
         url,
         param,
         max_bytes=settings.IMAGE_FETCH_MAX_BYTES,
-        allow_private=getattr(settings, "IMAGE_FETCH_ALLOW_PRIVATE", False),
+        allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
     )
 
 
