@@ -1,6 +1,6 @@
 """Chat benchmark: the proxy under Daphne against the fake upstream, and the fake directly, in one run.
 
-    .venv/bin/python bench/run.py [--requests 400] [--concurrency 1,50,200] [--tokens 8]
+    .venv/bin/python bench/run.py [--profile realistic|throughput] [--concurrency 1,50,200] [--rounds 3]
 
 Starts `manage.py fakecursor` and `manage.py serve` (Daphne, SQLite in a temporary directory), then
 for non-stream and stream requests at each concurrency measures requests/s, time to first token
@@ -35,7 +35,13 @@ from cursorapi.upstream.headers import Account  # noqa: E402
 from cursorapi.upstream.proto import aiserver_pb2 as pb  # noqa: E402
 
 AUTH = "bench-admin"
-PROMPT = "#fake: chunks=16 delay_ms=2"
+# How the fake answers. "realistic" paces a reply like a model does (first token after 300 ms, then
+# about 30 chunks a second); "throughput" answers as fast as it can, to find the CPU ceiling.
+PROFILES = {
+    "realistic": "#fake: stall_ms=300 chunks=24 delay_ms=33",
+    "throughput": "#fake: chunks=16 delay_ms=2",
+}
+PROMPT = PROFILES["realistic"]
 
 
 def free_port() -> int:
@@ -179,12 +185,16 @@ def direct_caller(client: CursorClient, account: Account, stream: bool):
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=3, help="requests per level = concurrency x rounds")
+    parser.add_argument("--min-requests", type=int, default=30)
     parser.add_argument("--concurrency", default="1,50,200")
     parser.add_argument("--tokens", type=int, default=8)
     parser.add_argument("--modes", default="nonstream,stream")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
+    global PROMPT
+    PROMPT = PROFILES[args.profile]
 
     tmp = Path(tempfile.mkdtemp(prefix="cursorapi-bench-"))
     fake_port, app_port = free_port(), free_port()
@@ -220,7 +230,7 @@ def main() -> None:
             time.sleep(float(os.environ["BENCH_PAUSE"]))
         pids = {"proxy": server.pid, "direct": fake.pid}
         results = asyncio.run(
-            measure(levels, args.requests, app_port, fake_port, args.modes.split(","), pids)
+            measure(levels, args.rounds, args.min_requests, app_port, fake_port, args.modes.split(","), pids)
         )
         rss = peak_rss_mb(server.pid)
     finally:
@@ -232,7 +242,13 @@ def main() -> None:
 
 
 async def measure(
-    levels: list[int], n: int, app_port: int, fake_port: int, modes: list[str], pids: dict[str, int]
+    levels: list[int],
+    rounds: int,
+    min_requests: int,
+    app_port: int,
+    fake_port: int,
+    modes: list[str],
+    pids: dict[str, int],
 ) -> list[dict]:
     out = []
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
@@ -253,7 +269,7 @@ async def measure(
             await run_load(20, 5, direct_caller(direct, account, stream))
         for stream in [m == "stream" for m in modes]:
             for c in levels:
-                requests = max(n, c * 2)
+                requests = max(min_requests, c * rounds)
                 for name, one in (
                     ("direct", direct_caller(direct, account, stream)),
                     ("proxy", proxy_caller(client, url, stream)),

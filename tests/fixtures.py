@@ -31,8 +31,10 @@ def fake(fake_server: ThreadedFakeServer, settings) -> FakeCursor:
     app.clear()
     settings.CURSOR_UPSTREAM = fake_server.url
     from cursorapi import upstream_client
+    from tokens import picking
 
     upstream_client.reset()
+    picking.clear()  # ids may come back in a new test's rows
     return app
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from cursorapi import crypto
@@ -18,6 +17,7 @@ from cursorapi.auth import Caller
 from cursorapi.upstream import checksum, jwt
 from cursorapi.upstream.headers import Account
 
+from . import picking
 from .models import GcppHost, Health, Token
 
 
@@ -201,10 +201,7 @@ def account_for(token: Token) -> Account:
 
 
 def _general_proxy() -> str | None:
-    from proxies.models import Proxy
-
-    general = Proxy.objects.filter(is_general=True).values_list("url", flat=True).first()
-    return general
+    return picking.general_proxy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,28 +220,14 @@ def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
 def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:
     """Lease the least recently used usable token (or the named one) and stamp it as used.
 
-    The stamp happens in the same transaction as the pick, under a row lock on databases that have
-    them, so that concurrent workers spread over the pool instead of piling onto one token.
+    Pick and stamp are one statement (see tokens.picking), so concurrent workers spread over the
+    pool instead of piling onto one token.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        if alias is not None:
-            qs = Token.objects.filter(alias=alias)
-        else:
-            # Never-used tokens first: NULLs sort last on PostgreSQL unless asked otherwise.
-            qs = (
-                Token.objects.usable()
-                .exclude(id__in=list(exclude))
-                .order_by(F("last_used_at").asc(nulls_first=True), "id")
-            )
-        qs = qs.select_related("proxy")
-        if transaction.get_connection().features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        token = qs.first()
-        if token is None:
-            raise UnknownAlias(alias) if alias is not None else NoTokenAvailable()
-        Token.objects.filter(pk=token.pk).update(last_used_at=now)
-    return Lease(token, account_for(token))
+    picked = picking.pick(alias, exclude)
+    if picked is None:
+        raise UnknownAlias(alias) if alias is not None else NoTokenAvailable()
+    token, account = picking.snapshot(*picked, build=account_for)
+    return Lease(token, account)
 
 
 def report_auth_failure(token_id: int, reason: str) -> None:

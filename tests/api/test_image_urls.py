@@ -15,7 +15,7 @@ PNG = _png(5, 3)
 
 
 class _Images(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path == "/cat.png":
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
@@ -45,7 +45,7 @@ def image_server() -> Iterator[str]:
     server.shutdown()
 
 
-def _ask(live, url: str):  # noqa: ANN001, ANN202
+def _ask(live, url: str):
     content = [{"type": "text", "text": "see"}, {"type": "image_url", "image_url": {"url": url}}]
     return post(
         live.url,
@@ -54,7 +54,7 @@ def _ask(live, url: str):  # noqa: ANN001, ANN202
     )
 
 
-def test_an_image_url_is_fetched_and_sent(live, pool_token, fake, settings, image_server) -> None:  # noqa: ANN001
+def test_an_image_url_is_fetched_and_sent(live, pool_token, fake, settings, image_server) -> None:
     settings.VISION_ABILITY = "all"
     settings.IMAGE_FETCH_ALLOW_PRIVATE = True
     assert _ask(live, f"{image_server}/cat.png").status_code == 200
@@ -65,7 +65,7 @@ def test_an_image_url_is_fetched_and_sent(live, pool_token, fake, settings, imag
 @pytest.mark.parametrize(
     ("path", "problem"), [("/big.png", "larger than"), ("/moved.png", "HTTP 302"), ("/no.png", "HTTP 404")]
 )
-def test_bad_image_urls_are_400s(live, pool_token, fake, settings, image_server, path, problem) -> None:  # noqa: ANN001
+def test_bad_image_urls_are_400s(live, pool_token, fake, settings, image_server, path, problem) -> None:
     settings.VISION_ABILITY = "all"
     settings.IMAGE_FETCH_ALLOW_PRIVATE = True
     settings.IMAGE_FETCH_MAX_BYTES = 1000
@@ -73,7 +73,7 @@ def test_bad_image_urls_are_400s(live, pool_token, fake, settings, image_server,
     assert response.status_code == 400 and problem in response.json()["error"]["message"]
 
 
-def test_loopback_is_refused_without_the_switch(live, pool_token, fake, settings, image_server) -> None:  # noqa: ANN001
+def test_loopback_is_refused_without_the_switch(live, pool_token, fake, settings, image_server) -> None:
     settings.VISION_ABILITY = "all"
     response = _ask(live, f"{image_server}/cat.png")
     assert response.status_code == 400 and "private" in response.json()["error"]["message"]

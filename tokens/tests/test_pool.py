@@ -5,28 +5,47 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chatlogs import services as chatlogs
 from tests.fixtures import add_token
-from tokens import services
+from tokens import picking, services
 from tokens.models import Health, Token
 
 pytestmark = pytest.mark.django_db
 
 
+def _statements(ctx: CaptureQueriesContext) -> list[str]:
+    """What the database had to work on: transaction control and settings left out."""
+    control = ("BEGIN", "COMMIT", "SET ", "SAVEPOINT", "RELEASE")
+    return [q["sql"] for q in ctx.captured_queries if not q["sql"].upper().startswith(control)]
+
+
 @pytest.mark.django_db(transaction=True)  # outermost transactions, as in production: no savepoints
-def test_what_a_chat_costs_in_queries(django_assert_num_queries) -> None:
+def test_what_a_chat_costs_in_queries() -> None:
     add_token("a")
-    # BEGIN, pick, stamp, the general proxy, COMMIT
-    with django_assert_num_queries(5):
+    picking.clear()
+    with CaptureQueriesContext(connection) as cold:
+        services.acquire()
+    assert len(_statements(cold)) == 3  # pick and stamp, the token and its proxy, the general proxy
+    with CaptureQueriesContext(connection) as warm:
         lease = services.acquire()
-    with django_assert_num_queries(0):
+    (pick,) = _statements(warm)  # the account comes from memory
+    assert pick.startswith("UPDATE") and "RETURNING" in pick
+    with CaptureQueriesContext(connection) as rest:
         services.report_success(lease.token)  # healthy already: no write
-    with django_assert_num_queries(1):
         log_id = chatlogs.start(request_id="r", dialect="openai", model="m", stream=True, caller="admin")
-    with django_assert_num_queries(1):
         chatlogs.finish(log_id, chatlogs.Outcome(status="success", http_status=200))
+    assert [q.split()[0] for q in _statements(rest)] == ["INSERT", "UPDATE"]
+
+
+def test_a_changed_token_is_read_again() -> None:
+    token = add_token("a")
+    first = services.acquire().account
+    Token.objects.filter(pk=token.pk).update(timezone="Europe/Paris", updated_at=timezone.now())
+    assert services.acquire().account.timezone == "Europe/Paris" != first.timezone
 
 
 def test_least_recently_used_first() -> None:
