@@ -61,18 +61,37 @@ def wait_http(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+def _tree(pid: int) -> list[int]:
+    """The process and its children (the Daphne workers of `serve --workers N`)."""
+    pids = [pid]
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
 def cpu_seconds(pid: int | None) -> float:
     if pid is None:
         return 0.0
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in _tree(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Peak resident memory of the server: the sum over its processes."""
+    total = 0
+    for p in _tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total / 1024
 
 
 @dataclass
@@ -191,6 +210,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=8)
     parser.add_argument("--modes", default="nonstream,stream")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
+    parser.add_argument("--workers", type=int, default=1, help="Daphne processes (manage.py serve --workers)")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     global PROMPT
@@ -222,7 +242,11 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        server = subprocess.Popen([python, "manage.py", "serve", "--port", str(app_port)], cwd=ROOT, env=env)
+        server = subprocess.Popen(
+            [python, "manage.py", "serve", "--port", str(app_port), "--workers", str(args.workers)],
+            cwd=ROOT,
+            env=env,
+        )
         wait_http(f"http://127.0.0.1:{fake_port}/__fake__/requests")
         wait_http(f"http://127.0.0.1:{app_port}/health")
         if os.environ.get("BENCH_PAUSE"):

@@ -45,6 +45,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 HOST = env.str("HOST", default="0.0.0.0")
 PORT = env.int("PORT", default=3000)
+WEB_WORKERS = env.int("WEB_WORKERS", default=1)  # Daphne processes for manage.py serve
 
 INSTALLED_APPS = [
     # Daphne first, so that `runserver` serves the ASGI application too.

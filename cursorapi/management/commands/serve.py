@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
 import sys
 from typing import Any
 
@@ -8,31 +12,66 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Serve the API under Daphne on HOST:PORT (from settings unless given)."
+    help = (
+        "Serve the API under Daphne on HOST:PORT (from settings unless given). With --workers N, N Daphne "
+        "processes share one listening socket; they agree through the database (pool, sessions, config)."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=None)
         parser.add_argument("--port", type=int, default=None)
         parser.add_argument(
+            "--workers", type=int, default=settings.WEB_WORKERS, help="Daphne processes (WEB_WORKERS)"
+        )
+        parser.add_argument(
             "--access-log", default=None, help="write Daphne's access log here (- for stdout); off by default"
         )
 
     def handle(
-        self, *args: Any, host: str | None, port: int | None, access_log: str | None, **options: Any
+        self,
+        *args: Any,
+        host: str | None,
+        port: int | None,
+        workers: int,
+        access_log: str | None,
+        **options: Any,
     ) -> None:
-        from daphne.cli import CommandLineInterface
-
+        host = host or settings.HOST
+        port = port or settings.PORT
         # Our own logging records every chat; a line per request on stdout costs real time under load.
         logging_args = ["--access-log", access_log] if access_log else ["--verbosity", "0"]
-        argv = [
-            *logging_args,
-            "--bind",
-            host or settings.HOST,
-            "--port",
-            str(port or settings.PORT),
-            "--proxy-headers",
-            settings.ASGI_APPLICATION.replace(".application", ":application"),
-        ]
-        self.stdout.write(f"cursorapi listening on http://{host or settings.HOST}:{port or settings.PORT}")
+        app = settings.ASGI_APPLICATION.replace(".application", ":application")
+        self.stdout.write(f"cursorapi listening on http://{host}:{port} ({max(1, workers)} worker(s))")
         sys.stdout.flush()
-        CommandLineInterface().run(argv)
+        if workers <= 1:
+            from daphne.cli import CommandLineInterface
+
+            CommandLineInterface().run(
+                [*logging_args, "--bind", host, "--port", str(port), "--proxy-headers", app]
+            )
+            return
+        self._serve_workers(host, port, workers, [*logging_args, "--proxy-headers", app])
+
+    def _serve_workers(self, host: str, port: int, workers: int, daphne_args: list[str]) -> None:
+        # One socket, inherited by every worker: the kernel spreads the connections between them.
+        listener = socket.create_server((host, port), backlog=2048, reuse_port=False)
+        listener.set_inheritable(True)
+        children = [
+            subprocess.Popen(
+                [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), *daphne_args],
+                pass_fds=(listener.fileno(),),
+                env=os.environ.copy(),
+            )
+            for _ in range(workers)
+        ]
+
+        def stop(signum: int, frame: Any) -> None:
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        codes = [child.wait() for child in children]
+        listener.close()
+        if any(codes):
+            sys.exit(max(codes))
