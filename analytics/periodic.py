@@ -9,19 +9,15 @@ database lease lets one of them work at a time, and the others skip their turn.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
+
+from cursorapi import periodic
 
 log = logging.getLogger(__name__)
 
-SERVER_PROGRAMS = ("daphne", "uvicorn", "gunicorn", "hypercorn")
-SERVER_COMMANDS = ("serve", "runserver")
-FIRST_RUN_DELAY = 5.0  # let the server finish starting before the first sync
-
 _thread: threading.Thread | None = None
+FIRST_RUN_DELAY = periodic.FIRST_RUN_DELAY
 
 
 def run_forever(
@@ -31,15 +27,7 @@ def run_forever(
     *,
     first_delay: float = 0.0,
 ) -> None:
-    """Call run_once every `interval` seconds until `stop` is set; a failed run waits for the next."""
-    if first_delay and stop.wait(first_delay):
-        return
-    while not stop.is_set():
-        try:
-            run_once()
-        except Exception:
-            log.exception("AI code sync failed; trying again in %ss", interval)
-        stop.wait(interval)
+    periodic.run_forever(interval, run_once, stop, first_delay=first_delay, name="AI code sync")
 
 
 def sync_once() -> None:
@@ -58,16 +46,7 @@ def sync_once() -> None:
         log.warning("AI code sync stopped: %s", exc)
 
 
-def is_server_process(argv: Sequence[str], environ: dict[str, str] | None = None) -> bool:
-    environ = os.environ if environ is None else environ  # type: ignore[assignment]
-    if not argv:
-        return False
-    if Path(argv[0]).name in SERVER_PROGRAMS:
-        return True
-    if len(argv) > 1 and argv[1] in SERVER_COMMANDS:
-        # runserver's autoreloader runs the server in a child marked RUN_MAIN; the parent only watches.
-        return argv[1] != "runserver" or "--noreload" in argv or environ.get("RUN_MAIN") == "true"
-    return False
+is_server_process = periodic.is_server_process
 
 
 def start_in_server(
@@ -77,28 +56,7 @@ def start_in_server(
 ) -> threading.Thread | None:
     """Start the background sync thread if this process is a server and the interval is set."""
     global _thread
-    argv = sys.argv if argv is None else argv
-    if interval <= 0 or not is_server_process(argv):
-        return None
     if _thread is not None and _thread.is_alive():
         return _thread
-
-    def turn() -> None:
-        from django.db import close_old_connections
-
-        try:
-            run_once()
-        finally:
-            # This thread's connection would otherwise sit open (or broken) until the next turn.
-            close_old_connections()
-
-    _thread = threading.Thread(
-        target=run_forever,
-        args=(interval, turn, threading.Event()),
-        kwargs={"first_delay": FIRST_RUN_DELAY},
-        name="ai-code-sync",
-        daemon=True,
-    )
-    _thread.start()
-    log.info("AI code sync every %ss in the background", interval)
+    _thread = periodic.start_in_server("AI code sync", interval, run_once, argv, first_delay=FIRST_RUN_DELAY)
     return _thread

@@ -209,3 +209,5 @@ LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
 SESSION_TTL = env.int("SESSION_TTL", default=3600)  # seconds of no use before a session is evicted
 SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dropped past this
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
+# Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
+SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)
