@@ -64,15 +64,27 @@ def _unauthorized(error: ErrorFn, request: HttpRequest) -> JsonResponse:
     return error(401, "Invalid API key.", "authentication_error", code="invalid_api_key")
 
 
+async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.Caller, Any] | HttpResponse:
+    """Who is calling and what they sent, or the response that refuses them."""
+    caller = await auth.authenticate(request)
+    if caller is None:
+        return _unauthorized(error, request)
+    body, problem = _read_json(request, error)
+    return problem if problem else (caller, body)
+
+
+def _anthropic_input_error(exc: ChatInputError) -> JsonResponse:
+    kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
+    return _anthropic_error(exc.status, f"{exc.param}: {exc.message}" if exc.param else exc.message, kind)
+
+
 @csrf_exempt
 @require_http_methods(["POST"])
 async def chat_completions(request: HttpRequest) -> HttpResponse:
-    caller = await auth.authenticate(request)
-    if caller is None:
-        return _unauthorized(_openai_error, request)
-    body, problem = _read_json(request, _openai_error)
-    if problem:
-        return problem
+    got = await _caller_and_body(request, _openai_error)
+    if isinstance(got, HttpResponse):
+        return got
+    caller, body = got
     try:
         chat, include_usage = await openai.parse(body, catalog, _headers(request))
     except ChatInputError as exc:
@@ -90,18 +102,14 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 async def messages(request: HttpRequest) -> HttpResponse:
-    caller = await auth.authenticate(request)
-    if caller is None:
-        return _unauthorized(_anthropic_error, request)
-    body, problem = _read_json(request, _anthropic_error)
-    if problem:
-        return problem
+    got = await _caller_and_body(request, _anthropic_error)
+    if isinstance(got, HttpResponse):
+        return got
+    caller, body = got
     try:
         chat = await anthropic.parse(body, catalog, _headers(request))
     except ChatInputError as exc:
-        kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
-        message = f"{exc.param}: {exc.message}" if exc.param else exc.message
-        return _anthropic_error(exc.status, message, kind)
+        return _anthropic_input_error(exc)
     run = ChatRun(chat, caller, request.request_id, "anthropic")  # type: ignore[attr-defined]
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:
@@ -115,17 +123,14 @@ async def messages(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST"])
 async def count_tokens(request: HttpRequest) -> HttpResponse:
-    caller = await auth.authenticate(request)
-    if caller is None:
-        return _unauthorized(_anthropic_error, request)
-    body, problem = _read_json(request, _anthropic_error)
-    if problem:
-        return problem
+    got = await _caller_and_body(request, _anthropic_error)
+    if isinstance(got, HttpResponse):
+        return got
+    caller, body = got
     try:
         chat = await anthropic.parse(body, catalog, _headers(request), counting=True)
     except ChatInputError as exc:
-        kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
-        return _anthropic_error(exc.status, f"{exc.param}: {exc.message}" if exc.param else exc.message, kind)
+        return _anthropic_input_error(exc)
     try:
         lease = await db(pool.lease_for)(caller)
         message = cursor_request.build(chat, client_version=settings.CURSOR_CLIENT_VERSION)

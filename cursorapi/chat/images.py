@@ -136,3 +136,29 @@ async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = F
     except httpx.HTTPError as exc:
         raise ChatInputError(f"could not fetch the image ({type(exc).__name__})", param=param) from exc
     return image_from_bytes(bytes(data), param)
+
+
+# --- what the server allows (VISION_ABILITY) ---------------------------------------------------
+
+
+def _vision() -> str:
+    from django.conf import settings
+
+    return settings.VISION_ABILITY
+
+
+def require_vision(param: str) -> None:
+    if _vision() in ("none", "disabled"):
+        raise ChatInputError("images are disabled on this server", param=param)
+
+
+async def from_url(url: str, param: str) -> Image:
+    """An http(s) image, only when VISION_ABILITY=all; fetched under the size cap and address rules."""
+    from django.conf import settings
+
+    require_vision(param)
+    if _vision() not in ("all", "base64-http"):
+        raise ChatInputError("only base64 images are accepted (VISION_ABILITY=base64)", param=param)
+    return await fetch(
+        url, param, max_bytes=settings.IMAGE_FETCH_MAX_BYTES, allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE
+    )

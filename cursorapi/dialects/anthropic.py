@@ -38,27 +38,16 @@ def _sse(name: str, payload: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + json.dumps(payload).encode() + b"\n\n"
 
 
-def _image(block: dict[str, Any], param: str) -> images.Image:
+async def _image(block: dict[str, Any], param: str) -> images.Image:
     source = block.get("source")
     if not isinstance(source, dict):
         raise ChatInputError("image blocks need a source", param=f"{param}.source")
-    if settings.VISION_ABILITY in ("none", "disabled"):
-        raise ChatInputError("images are disabled on this server", param=param)
+    images.require_vision(param)
     if source.get("type") == "base64" and isinstance(source.get("data"), str):
         return images.from_base64(source["data"], f"{param}.source.data")
-    raise ChatInputError("only base64 image sources are accepted", param=f"{param}.source")
-
-
-async def _url_image(block: dict[str, Any], param: str) -> images.Image:
-    source = block["source"]
-    if settings.VISION_ABILITY not in ("all", "base64-http"):
-        raise ChatInputError("only base64 image sources are accepted", param=f"{param}.source")
-    return await images.fetch(
-        str(source.get("url", "")),
-        param,
-        max_bytes=settings.IMAGE_FETCH_MAX_BYTES,
-        allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
-    )
+    if source.get("type") == "url" and isinstance(source.get("url"), str):
+        return await images.from_url(source["url"], f"{param}.source.url")
+    raise ChatInputError("image sources must be base64 or url", param=f"{param}.source")
 
 
 def _result_text(content: Any, param: str) -> str:
@@ -100,11 +89,7 @@ async def _turns(role: str, content: Any, param: str) -> list[Turn]:
                 raise ChatInputError("text blocks need a string `text`", param=f"{where}.text")
             texts.append(block["text"])
         elif kind == "image" and role == "user":
-            source = block.get("source")
-            if isinstance(source, dict) and source.get("type") == "url":
-                pictures.append(await _url_image(block, where))
-            else:
-                pictures.append(_image(block, where))
+            pictures.append(await _image(block, where))
         elif kind == "tool_result" and role == "user":
             call_id = block.get("tool_use_id")
             if not isinstance(call_id, str) or not call_id:

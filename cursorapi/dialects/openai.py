@@ -64,19 +64,10 @@ async def _load_image(part: dict[str, Any]) -> images.Image:
     url = spec.get("url") if isinstance(spec, dict) else spec
     if not isinstance(url, str) or not url:
         raise ChatInputError("image_url needs a `url`", param=f"{param}.image_url.url")
-    vision = settings.VISION_ABILITY
-    if vision in ("none", "disabled"):
-        raise ChatInputError("images are disabled on this server", param=param)
+    images.require_vision(param)
     if url.startswith("data:"):
         return images.from_data_url(url, param)
-    if vision not in ("all", "base64-http"):
-        raise ChatInputError("only base64 data URLs are accepted for images", param=param)
-    return await images.fetch(
-        url,
-        param,
-        max_bytes=settings.IMAGE_FETCH_MAX_BYTES,
-        allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
-    )
+    return await images.from_url(url, param)
 
 
 def _tools(body: dict[str, Any]) -> list[Tool]:
