@@ -1,1 +1,17 @@
-# Copilot++ is a passthrough: it keeps no tables of its own.
+from __future__ import annotations
+
+from django.db import models
+
+
+class Affinity(models.Model):
+    """Which pool token an editor (by its x-client-key) uses: file sync state lives upstream per account."""
+
+    key_hash = models.CharField(max_length=64, unique=True)  # sha256 of the client key
+    token = models.ForeignKey("tokens.Token", on_delete=models.CASCADE, related_name="cpp_affinities")
+    last_used_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "affinities"
+
+    def __str__(self) -> str:
+        return f"{self.key_hash[:12]}… → {self.token_id}"
