@@ -150,7 +150,8 @@ def main() -> None:
     for r in results:
         print(
             f"{r['name']:>17} c={r['concurrency']:<3} first event p50 {r['ttft_p50_ms']} ms"
-            f" p99 {r['ttft_p99_ms']} ms  total p50 {r['total_p50_ms']} ms  {r['rps']} req/s  errors {r['errors']}"
+            f" p99 {r['ttft_p99_ms']} ms  total p50 {r['total_p50_ms']} ms"
+            f"  {r['rps']} req/s  errors {r['errors']}"
         )
     print(json.dumps({"results": results}))
 
