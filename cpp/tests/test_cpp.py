@@ -148,6 +148,21 @@ def test_mid_stream_error_is_an_error_event(live, pool_token, fake) -> None:
     assert error["code"] == 429 and error["type"] == "rate_limited"
 
 
+def test_an_error_before_the_first_frame_is_an_http_status(live, pool_token, fake) -> None:
+    response = call(
+        live,
+        "/cpp/stream",
+        {"current_file": {"relative_workspace_path": "e.py", "contents": "#fake: error_first"}},
+    )
+    assert response.status_code == 429
+    assert response.json() == {
+        "status": "error",
+        "code": 429,
+        "error": "rate_limited",
+        "message": "Rate limited",
+    }
+
+
 @pytest.mark.parametrize(
     ("key", "body", "status", "word"),
     [

@@ -144,6 +144,11 @@ async def stream(
         if stored is not None:
             contents = stored.contents
     await responder.start(200, [("content-type", "application/connect+proto")])
+    if "#fake: error_first" in contents:
+        error = CursorError.from_enum(50, code="resource_exhausted", title="Rate limited", detail="fake")
+        await responder.send(encode_end_stream(error))
+        await responder.end()
+        return
     if "#fake: error" in contents:
         await responder.send(
             encode_frame(
