@@ -1,0 +1,197 @@
+"""The pool in Django admin: the page a team lead uses every day, so it stays fast with thousands of rows."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
+
+from cursorapi.auth import key_hash
+
+from . import services
+from .models import ApiKey, Health, Token
+
+
+class TokenAddForm(forms.ModelForm):
+    """Adding a token takes the JWT (or the pasted cookie) and fills the identity as the import does."""
+
+    token = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="session or web JWT")
+    checksum_value = forms.CharField(
+        required=False, label="checksum", help_text="optional; generated if empty"
+    )
+    alias = forms.CharField(required=False, max_length=64, help_text="empty: unnamed-<n>")
+
+    class Meta:
+        model = Token
+        fields = ["alias", "proxy", "timezone", "gcpp_host", "enabled"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        try:
+            self.built = services.build_token(
+                data.get("token", ""),
+                alias=data.get("alias", ""),
+                checksum_value=data.get("checksum_value", ""),
+                timezone_name=data.get("timezone") or None,
+                gcpp_host=data.get("gcpp_host") or None,
+                enabled=data.get("enabled", True),
+            )
+        except services.TokenInputError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        if Token.objects.filter(token_digest=self.built.token_digest).exists():
+            raise forms.ValidationError("this token is already in the pool")
+        self.built.proxy = data.get("proxy")
+        return data
+
+
+class HealthFilter(admin.SimpleListFilter):
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("usable", "Usable now"), *Health.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Token]) -> QuerySet[Token]:
+        if self.value() == "usable":
+            return queryset.usable()  # type: ignore[attr-defined]
+        if self.value():
+            return queryset.filter(health=self.value())
+        return queryset
+
+
+@admin.register(Token)
+class TokenAdmin(admin.ModelAdmin):
+    list_display = [
+        "alias",
+        "masked",
+        "email",
+        "membership_type",
+        "usage",
+        "health_badge",
+        "enabled",
+        "proxy",
+        "last_used_at",
+        "last_refreshed_at",
+    ]
+    list_filter = [HealthFilter, "membership_type", "enabled", "proxy", "gcpp_host"]
+    list_select_related = ["proxy"]
+    search_fields = ["alias", "email", "user_id"]
+    list_per_page = 100
+    actions = ["enable", "disable", "mark_healthy"]
+    readonly_fields = [
+        "masked",
+        "user_id",
+        "provider",
+        "token_type",
+        "expires_at",
+        "health",
+        "cooldown_until",
+        "last_error",
+        "last_used_at",
+        "last_refreshed_at",
+        "profile",
+        "created_at",
+        "updated_at",
+    ]
+    # The secrets are never shown here: only their masked form.
+    exclude = ["primary_token", "secondary_token"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Token | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if obj is None:
+            kwargs["form"] = TokenAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Token | None = None) -> list[str]:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Token | None = None) -> list[str]:
+        if obj is None:
+            return ["token", "checksum_value", "alias", "proxy", "timezone", "gcpp_host", "enabled"]
+        return super().get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Token, form: Any, change: bool) -> None:
+        if not change:
+            obj = services.save_new_token(form.built)
+            form.instance = obj
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="token")
+    def masked(self, obj: Token) -> str:
+        return obj.masked_token
+
+    @admin.display(description="usage")
+    def usage(self, obj: Token) -> str:
+        if obj.usage_used is None:
+            return "-"
+        return f"{obj.usage_used:g} / {obj.usage_limit:g}" if obj.usage_limit else f"{obj.usage_used:g}"
+
+    @admin.display(description="health", ordering="health")
+    def health_badge(self, obj: Token) -> str:
+        colour = {"ok": "green", "cooling": "orange", "invalid": "red"}.get(obj.health, "grey")
+        label = obj.get_health_display()
+        if obj.health == Health.COOLING and obj.cooldown_until and obj.cooldown_until < timezone.now():
+            label = "OK (cooled down)"
+            colour = "green"
+        return format_html('<span style="color:{}">{}</span>', colour, label)
+
+    @admin.action(description="Enable selected tokens")
+    def enable(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        self.message_user(request, f"Enabled {queryset.update(enabled=True)} tokens.", messages.SUCCESS)
+
+    @admin.action(description="Disable selected tokens")
+    def disable(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        self.message_user(request, f"Disabled {queryset.update(enabled=False)} tokens.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected tokens healthy (clear errors and cooldowns)")
+    def mark_healthy(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        count = queryset.update(
+            health=Health.OK, cooldown_until=None, last_error="", updated_at=timezone.now()
+        )
+        self.message_user(request, f"{count} tokens back in the rotation.", messages.SUCCESS)
+
+
+class ApiKeyForm(forms.ModelForm):
+    class Meta:
+        model = ApiKey
+        fields = ["name", "enabled", "allowed_models", "daily_request_limit", "can_read_analytics"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    form = ApiKeyForm
+    list_display = ["name", "prefix", "enabled", "daily_request_limit", "can_read_analytics", "last_used_at"]
+    list_filter = ["enabled", "can_read_analytics"]
+    search_fields = ["name", "prefix"]
+    actions = ["enable", "disable"]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if not change:
+            # The key exists only in this message: the database keeps its hash.
+            key = "sk-" + secrets.token_urlsafe(32)
+            obj.prefix = key[:10]
+            obj.key_hash = key_hash(key)
+            super().save_model(request, obj, form, change)
+            self.message_user(
+                request,
+                f"API key for {obj.name}: {key} (copy it now: it is not shown again)",
+                messages.WARNING,
+            )
+            return
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Enable selected keys")
+    def enable(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        queryset.update(enabled=True)
+
+    @admin.action(description="Disable selected keys")
+    def disable(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        queryset.update(enabled=False)
