@@ -1,0 +1,86 @@
+"""/health: a readiness probe with the original's fields, correct across processes, without secrets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.api.helpers import last_log, post, user
+from tests.fixtures import add_token
+from tokens.models import Token
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_success_with_a_healthy_pool(live, fake) -> None:
+    token = add_token("h")
+    assert (
+        post(
+            live.url, "/v1/chat/completions", {"model": "claude-4.5-sonnet", "messages": user("hi")}
+        ).status_code
+        == 200
+    )
+    last_log()
+    response = httpx.get(f"{live.url}/health")
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "success"
+    assert body["service"]["name"] == "cursorapi" and body["runtime"]["uptime_seconds"] >= 0
+    assert body["checks"] == {
+        "database": "ok",
+        "pool": {"total": 1, "enabled": 1, "healthy": 1},
+        "upstream": {"last_success_at": body["checks"]["upstream"]["last_success_at"]},
+    }
+    assert body["checks"]["upstream"]["last_success_at"] is not None
+    assert body["runtime"]["requests"] == {"total": 1, "active": 0, "errors": 0}
+    assert "claude-4.5-sonnet-max-online" in body["capabilities"]["models"]
+    assert "/v1/chat/completions" in body["capabilities"]["endpoints"]
+    assert body["system"]["memory"]["used_bytes"] > 0
+    assert token.primary_token not in response.text
+
+
+def test_warning_without_a_usable_token(live, fake) -> None:
+    add_token("off", enabled=False)
+    response = httpx.get(f"{live.url}/health")
+    assert response.status_code == 200 and response.json()["status"] == "warning"
+    assert response.json()["checks"]["pool"] == {"total": 1, "enabled": 0, "healthy": 0}
+    Token.objects.update(enabled=True)
+    assert httpx.get(f"{live.url}/health").json()["status"] == "success"
+
+
+def test_error_and_503_when_the_database_is_down(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        # A database file in a directory that does not exist: every connection fails.
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'missing' / 'db.sqlite3'}",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health")
+                break
+            except httpx.HTTPError:
+                assert time.time() < deadline
+                time.sleep(0.1)
+        assert response.status_code == 503
+        assert response.json()["status"] == "error" and response.json()["checks"]["database"] == "down"
+    finally:
+        proc.terminate()
+        proc.wait(10)
