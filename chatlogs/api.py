@@ -1,0 +1,114 @@
+"""`/logs/get` and `/logs/tokens/get` as the original serves them; `/logs` leads to the admin list."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from cursorapi import auth
+from cursorapi.dbwork import db
+from tokens.models import Token
+
+from . import query as logquery
+from .models import ChatLog, Status
+
+
+def _error(status: int, kind: str, message: str) -> JsonResponse:
+    return JsonResponse({"status": "error", "code": status, "error": kind, "message": message}, status=status)
+
+
+async def _viewer(request: HttpRequest) -> auth.Caller | None:
+    """The admin sees every record; a named API key sees its own."""
+    if auth.is_admin(request):
+        return auth.Caller(auth.ADMIN)
+    caller = await auth.authenticate(request)
+    return caller if caller is not None and caller.api_key_id is not None else None
+
+
+def _logs(viewer: auth.Caller, body: dict[str, Any]) -> dict[str, Any]:
+    base = ChatLog.objects.select_related("token")
+    if not viewer.is_admin:
+        base = base.filter(api_key_id=viewer.api_key_id)
+    query = body.get("query") or {}
+    qs = logquery.filtered(query, base)
+    out: dict[str, Any] = {"status": "success", "total": qs.count()}
+    if viewer.is_admin:
+        out.update(
+            ChatLog.objects.aggregate(
+                active=Count("pk", filter=Q(status=Status.PENDING)),
+                error=Count("pk", filter=Q(status=Status.FAILURE)),
+            )
+        )
+    out["logs"] = [logquery.record(log) for log in logquery.page(query, qs)]
+    out["timestamp"] = timezone.now().isoformat()
+    return out
+
+
+@csrf_exempt
+@require_POST
+async def logs_get(request: HttpRequest) -> HttpResponse:
+    viewer = await _viewer(request)
+    if viewer is None:
+        return _error(401, "unauthorized", "Invalid authorization token")
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return _error(400, "invalid_json", "request body is not valid JSON")
+    if not isinstance(body, dict):
+        return _error(400, "invalid_request", "the request body must be an object")
+    try:
+        return JsonResponse(await db(_logs)(viewer, body))
+    except logquery.BadFilter as exc:
+        return _error(400, f"invalid_{exc.field}", str(exc))
+
+
+def _bundles(aliases: list[str]) -> dict[str, Any]:
+    tokens = {t.alias: t for t in Token.objects.filter(alias__in=aliases)}
+    out: dict[str, Any] = {}
+    for alias in aliases:
+        token = tokens.get(alias)
+        out[alias] = (
+            None
+            if token is None
+            else {
+                "primary_token": token.primary_token,
+                "secondary_token": token.secondary_token or None,
+                "checksum": {"first": token.checksum_first, "second": token.checksum_second},
+                "client_key": token.client_key,
+                "session_id": str(token.session_id),
+                "config_version": str(token.config_version) if token.config_version else None,
+                "timezone": token.timezone or None,
+                "gcpp_host": token.gcpp_host or None,
+                "proxy": token.proxy.name if token.proxy_id else None,
+            }
+        )
+    return out
+
+
+@csrf_exempt
+@require_POST
+async def logs_tokens_get(request: HttpRequest) -> HttpResponse:
+    """The token behind each alias seen in the logs, in full: for the admin only."""
+    if not auth.is_admin(request):
+        return _error(401, "unauthorized", "Invalid authorization token")
+    try:
+        aliases = json.loads(request.body or b"[]")
+    except ValueError:
+        return _error(400, "invalid_json", "request body is not valid JSON")
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        return _error(400, "invalid_request", "the body must be a JSON array of token aliases")
+    tokens = await db(_bundles)(aliases)
+    return JsonResponse(
+        {"status": "success", "tokens": tokens, "total": len(tokens), "timestamp": timezone.now().isoformat()}
+    )
+
+
+@require_GET
+async def logs_page(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/admin/chatlogs/chatlog/")

@@ -1,0 +1,169 @@
+"""The original's log filters (`/logs/get` query), as a queryset; shared by the API and exports."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from .models import ChatLog, Status
+
+MEMBERSHIPS = {"free", "free_trial", "pro", "pro_plus", "ultra", "enterprise"}
+_USER_ID = re.compile(r"^(user_[0-9A-HJKMNP-TV-Z]{26}|[0-9a-f]{24})$")
+
+
+class BadFilter(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+def _date(query: dict[str, Any], field: str) -> datetime | None:
+    value = query.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadFilter(field, "must be an RFC 3339 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise BadFilter(field, f"{value!r} is not an RFC 3339 date-time") from exc
+    if parsed.tzinfo is None:
+        raise BadFilter(field, "needs a time zone offset, e.g. 2024-03-20T15:30:00+08:00")
+    return parsed
+
+
+def _number(query: dict[str, Any], field: str) -> float | None:
+    value = query.get(field)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadFilter(field, "must be a number")
+    return value
+
+
+def _flag(query: dict[str, Any], field: str) -> bool | None:
+    value = query.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, bool):
+        raise BadFilter(field, "must be true or false")
+    return value
+
+
+def _strings(query: dict[str, Any], field: str) -> list[str] | None:
+    value = query.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadFilter(field, "must be a list of strings")
+    return value
+
+
+def filtered(query: dict[str, Any], base: QuerySet[ChatLog] | None = None) -> QuerySet[ChatLog]:
+    """Records matching every given filter (ANDed); raises BadFilter naming the field."""
+    if not isinstance(query, dict):
+        raise BadFilter("query", "must be an object")
+    qs = base if base is not None else ChatLog.objects.all()
+    nothing = qs.none()
+    if (start := _date(query, "from_date")) is not None:
+        qs = qs.filter(created_at__gte=start)
+    if (end := _date(query, "to_date")) is not None:
+        qs = qs.filter(created_at__lte=end)
+    if (user_id := query.get("user_id")) is not None:
+        if not isinstance(user_id, str) or not _USER_ID.match(user_id):
+            raise BadFilter("user_id", "must be user_<ULID> or 24 hex digits")
+        qs = qs.filter(token__user_id=user_id)
+    if isinstance(email := query.get("email"), str):
+        qs = qs.filter(token__email__contains=email)
+    if (membership := query.get("membership_type")) is not None:
+        if membership not in MEMBERSHIPS:
+            return nothing  # as the original: an unknown membership matches nothing
+        qs = qs.filter(token__membership_type=membership)
+    if (status := query.get("status")) is not None:
+        if status not in Status.values:
+            return nothing
+        qs = qs.filter(status=status)
+    if isinstance(model := query.get("model"), str):
+        qs = qs.filter(model__contains=model)
+    if (include := _strings(query, "include_models")) is not None:
+        qs = qs.filter(model__in=include)
+    if (exclude := _strings(query, "exclude_models")) is not None:
+        qs = qs.exclude(model__in=exclude)
+    if (stream := _flag(query, "stream")) is not None:
+        qs = qs.filter(stream=stream)
+    if (has_usage := _flag(query, "has_usage")) is not None:
+        qs = qs.filter(prompt_tokens__isnull=not has_usage)
+    if (has_chain := _flag(query, "has_chain")) is not None:
+        chain = Q(prompt_tokens__isnull=False) | Q(ttft_ms__isnull=False)
+        qs = qs.filter(chain) if has_chain else qs.exclude(chain)
+    if (has_error := _flag(query, "has_error")) is not None:
+        qs = qs.exclude(error="") if has_error else qs.filter(error="")
+    if isinstance(error := query.get("error"), str):
+        qs = qs.filter(error__contains=error)
+    if (low := _number(query, "min_total_time")) is not None:
+        qs = qs.filter(total_ms__gte=low * 1000)
+    if (high := _number(query, "max_total_time")) is not None:
+        qs = qs.filter(total_ms__lte=high * 1000)
+    tokens = F("prompt_tokens") + F("completion_tokens")
+    if (low := _number(query, "min_tokens")) is not None:
+        qs = qs.alias(tokens=tokens).filter(tokens__gte=low)
+    if (high := _number(query, "max_tokens")) is not None:
+        qs = qs.alias(tokens=tokens).filter(tokens__lte=high)
+    return qs
+
+
+def page(query: dict[str, Any], qs: QuerySet[ChatLog]) -> QuerySet[ChatLog]:
+    reverse = _flag(query, "reverse") or False
+    offset = _number(query, "offset") or 0
+    limit = _number(query, "limit")
+    if offset < 0 or (limit is not None and limit < 0):
+        raise BadFilter("offset" if offset < 0 else "limit", "must not be negative")
+    ordered = qs.order_by("-id" if reverse else "id")
+    end = None if limit is None else int(offset) + int(limit)
+    return ordered[int(offset) : end]
+
+
+def record(log: ChatLog) -> dict[str, Any]:
+    """One record in the original's shape; the token appears by alias and masked form, never in full."""
+    token = log.token
+    token_info: dict[str, Any] = {"alias": log.token_alias or None}
+    if token is not None:
+        token_info.update(
+            {
+                "key": token.masked_token,
+                "user_id": token.user_id,
+                "email": token.email or None,
+                "membership_type": token.membership_type or None,
+            }
+        )
+    chain: dict[str, Any] = {}
+    if log.prompt_tokens is not None:
+        chain["usage"] = {"input": log.prompt_tokens, "output": log.completion_tokens or 0}
+    if log.prompt:
+        chain["prompt"] = log.prompt
+    if log.reply:
+        chain["reply"] = log.reply
+    out: dict[str, Any] = {
+        "id": log.pk,
+        "timestamp": log.created_at.isoformat(),
+        "request_id": log.request_id,
+        "dialect": log.dialect,
+        "model": log.model,
+        "token_info": token_info,
+        "timing": {
+            "total": (log.total_ms or 0) / 1000,
+            "first_token": None if log.ttft_ms is None else log.ttft_ms / 1000,
+        },
+        "stream": log.stream,
+        "status": log.status,
+        "http_status": log.http_status,
+        "error": log.error or None,
+        "attempts": log.attempts,
+        "finish_reason": log.finish_reason or None,
+    }
+    if chain:
+        out["chain"] = chain
+    return out
