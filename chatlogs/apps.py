@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class ChatlogsConfig(AppConfig):
     name = "chatlogs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from cursorapi import periodic
+
+        from .retention import cleanup
+
+        periodic.start_in_server("log retention", settings.LOG_CLEANUP_INTERVAL, cleanup)

@@ -200,6 +200,9 @@ LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
 # (section end: management)
 
 # --- Request logs, runtime config, health (issue 5) ---------------------------------------------
+REQUEST_LOGS_LIMIT = env.int("REQUEST_LOGS_LIMIT", default=100_000)  # newest records kept; 0 keeps none
+REQUEST_LOGS_MAX_AGE = env.int("REQUEST_LOGS_MAX_AGE", default=30)  # days kept; 0 keeps none
+LOG_CLEANUP_INTERVAL = env.int("LOG_CLEANUP_INTERVAL", default=300)  # seconds; 0: only `cleanup_logs`
 # (section end: logs)
 
 # --- Copilot++ (issue 6) ------------------------------------------------------------------------
