@@ -10,6 +10,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from cursorapi.dbwork import db
+from runtime import config as runtime_config
 
 ADMIN = "admin"
 SHARED = "shared"
@@ -52,7 +53,7 @@ def identify(secret: str) -> Caller | None:
         prefix = admin + "-"
         if len(secret) > len(prefix) and _equal(secret[: len(prefix)], prefix):
             return Caller(ADMIN, pinned_alias=secret[len(prefix) :])
-    shared = settings.SHARED_TOKEN
+    shared = runtime_config.current()["share_token"]
     if shared and _equal(secret, shared):
         return Caller(SHARED)
     return None

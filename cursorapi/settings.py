@@ -65,12 +65,14 @@ INSTALLED_APPS = [
     "cpp",
     "analytics",
     "chatsessions",
+    "runtime",
 ]
 
 # The API routes run with the two async middlewares only; the admin's sync stack (sessions,
 # CSRF, auth, messages) costs a thread hop each and is applied to /admin/ alone.
 MIDDLEWARE = [
     "cursorapi.middleware.RequestIdMiddleware",
+    "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
 ]
@@ -195,6 +197,8 @@ IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=10 * 1024 * 102
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
 LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
+ENABLE_SLOW_POOL = env.bool("ENABLE_SLOW_POOL", default=False)
+ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
 
 # --- Management API, dynamic and named API keys (issue 4) ---------------------------------------
 # (section end: management)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from cursorapi.upstream.client import ClientConfig, CursorClient
+from runtime import config as runtime_config
 
 _client: CursorClient | None = None
 
@@ -12,7 +13,7 @@ _client: CursorClient | None = None
 def _config() -> ClientConfig:
     return ClientConfig(
         upstream=settings.CURSOR_UPSTREAM,
-        client_version=settings.CURSOR_CLIENT_VERSION,
+        client_version=runtime_config.current()["cursor_client_version"],
         connect_timeout=settings.SERVICE_TIMEOUT,
         read_timeout=settings.UPSTREAM_READ_TIMEOUT,
         max_frame_bytes=settings.UPSTREAM_MAX_FRAME_BYTES,

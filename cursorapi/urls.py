@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("chatlogs.urls")),
     path("", include("cpp.urls")),
     path("", include("analytics.urls")),
+    path("", include("runtime.urls")),
 ]

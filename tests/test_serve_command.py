@@ -44,7 +44,7 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
         deadline = time.time() + 30
         while True:
             try:
-                assert httpx.get(f"http://127.0.0.1:{port}/health").json()["status"] == "success"
+                assert httpx.get(f"http://127.0.0.1:{port}/health").json()["checks"]["database"] == "ok"
                 break
             except httpx.HTTPError:
                 assert time.time() < deadline, "serve did not start"

@@ -23,6 +23,7 @@ from cursorapi.dialects import anthropic, openai
 from cursorapi.upstream import hosts
 from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
+from runtime import config as runtime_config
 from tokens import services as pool
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         return _anthropic_input_error(exc)
     try:
         lease = await db(pool.lease_for)(caller)
-        message = cursor_request.build(chat, client_version=settings.CURSOR_CLIENT_VERSION)
+        message = cursor_request.build(chat, client_version=runtime_config.current()["cursor_client_version"])
         reply = await upstream_client.get().unary(lease.account, hosts.PROMPT_DRY_RUN, message)
     except (UpstreamError, pool.NoTokenAvailable) as exc:
         failure = failure_from(exc)

@@ -142,9 +142,9 @@ async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = F
 
 
 def _vision() -> str:
-    from django.conf import settings
+    from runtime import config
 
-    return settings.VISION_ABILITY
+    return config.current()["vision_ability"]
 
 
 def require_vision(param: str) -> None:

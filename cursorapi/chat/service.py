@@ -19,6 +19,7 @@ from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
 from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
+from runtime import config as runtime_config
 from tokens import services as pool
 from tokens.models import Token
 
@@ -160,7 +161,9 @@ class ChatRun:
     async def _attempt(self, lease: pool.Lease) -> AsyncIterator[list[Event]]:
         token = lease.token
         client = upstream_client.get()
-        body = cursor_request.build(self.chat, client_version=settings.CURSOR_CLIENT_VERSION)
+        body = cursor_request.build(
+            self.chat, client_version=runtime_config.current()["cursor_client_version"]
+        )
         decoder = StreamDecoder()
         limit = self.chat.max_tokens
         stream = client.stream(lease.account, hosts.CHAT, body)

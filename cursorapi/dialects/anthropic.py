@@ -6,8 +6,6 @@ import json
 import secrets
 from typing import Any
 
-from django.conf import settings
-
 from cursorapi.chat import images
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
@@ -25,6 +23,7 @@ from cursorapi.chat.types import (
     ToolCallStart,
     Turn,
 )
+from runtime import config as runtime_config
 
 KEEPALIVE = b'event: ping\ndata: {"type": "ping"}\n\n'
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -188,7 +187,7 @@ async def parse(
         turns.extend(new)
     return ChatRequest(
         model=model,
-        system=_system(body.get("system")) or settings.DEFAULT_INSTRUCTIONS,
+        system=_system(body.get("system")) or runtime_config.current()["default_instructions"],
         turns=turns,
         tools=_tools(body),
         stream=stream,

@@ -7,8 +7,6 @@ import secrets
 import time
 from typing import Any
 
-from django.conf import settings
-
 from cursorapi.chat import images
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
@@ -25,6 +23,7 @@ from cursorapi.chat.types import (
     Turn,
     Usage,
 )
+from runtime import config as runtime_config
 
 KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
@@ -174,7 +173,7 @@ async def parse(body: Any, catalog: Catalog, headers: dict[str, str]) -> tuple[C
             raise ChatInputError(f"unsupported role {role!r}", param=f"{param}.role")
     chat = ChatRequest(
         model=model,
-        system="\n\n".join(s for s in system if s) or settings.DEFAULT_INSTRUCTIONS,
+        system="\n\n".join(s for s in system if s) or runtime_config.current()["default_instructions"],
         turns=turns,
         tools=_tools(body),
         stream=stream,
@@ -214,7 +213,7 @@ class Renderer:
         self.created = int(time.time())
         self.model = chat.model.requested
         self.include_usage = include_usage
-        self.tag = settings.THINKING_TAG
+        self.tag = runtime_config.current()["thinking_tag"]
         self._head = (
             f'{{"id":"{self.id}","object":"chat.completion.chunk","created":{self.created},'
             f'"model":{json.dumps(self.model)},'

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class Config(models.Model):
+    """The one record of settings changed at runtime; environment values are the defaults under it."""
+
+    values = models.JSONField(default=dict, blank=True, help_text="overrides of the environment's defaults")
+    # Bumped on every change: workers compare it to know their copy is stale, writers to detect races.
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "runtime configuration"
+
+    def __str__(self) -> str:
+        return f"configuration v{self.version}"
