@@ -207,6 +207,7 @@ ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
 REQUEST_LOGS_LIMIT = env.int("REQUEST_LOGS_LIMIT", default=100_000)  # newest records kept; 0 keeps none
 REQUEST_LOGS_MAX_AGE = env.int("REQUEST_LOGS_MAX_AGE", default=30)  # days kept; 0 keeps none
 LOG_CLEANUP_INTERVAL = env.int("LOG_CLEANUP_INTERVAL", default=300)  # seconds; 0: only `cleanup_logs`
+METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)  # /metrics without the admin token
 # (section end: logs)
 
 # --- Copilot++ (issue 6) ------------------------------------------------------------------------

@@ -84,3 +84,86 @@ def test_error_and_503_when_the_database_is_down(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_metrics_in_prometheus_format(live, pool_token, fake, settings) -> None:
+    post(live.url, "/v1/chat/completions", {"model": "claude-4.5-sonnet", "messages": user("hi")})
+    post(
+        live.url,
+        "/v1/chat/completions",
+        {"model": "claude-4.5-sonnet", "messages": user("#fake: error=not_found")},
+    )
+    last_log()
+    assert httpx.get(f"{live.url}/metrics").status_code == 401
+    text = httpx.get(f"{live.url}/metrics", headers={"Authorization": "Bearer test-admin-token"}).text
+    assert 'cursorapi_requests_total{dialect="openai",status="success",http_status="200"} 1' in text
+    assert 'cursorapi_requests_total{dialect="openai",status="failure",http_status="404"} 1' in text
+    assert 'cursorapi_tokens{health="usable"} 1' in text
+    assert 'cursorapi_upstream_ttft_ms_bucket{le="+Inf"} 1' in text
+    assert "cursorapi_streams_in_flight 0" in text
+    settings.METRICS_PUBLIC = True
+    assert httpx.get(f"{live.url}/metrics").status_code == 200
+
+
+def test_totals_agree_across_two_worker_processes(tmp_path: Path, fake_server) -> None:
+    """Two real servers on one database report the same request totals in /health."""
+    env = {
+        **os.environ,
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "AUTH_TOKEN": "two-workers",
+        "CURSOR_UPSTREAM": fake_server.url,
+    }
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+    tokens = tmp_path / "tokens"
+    from cursorapi.upstream import jwt
+
+    tokens.write_text(jwt.mint() + "\n")
+    subprocess.run(
+        [sys.executable, "manage.py", "import_tokens", str(tokens)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(p)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
+    try:
+        urls = [f"http://127.0.0.1:{p}" for p in ports]
+        for url in urls:
+            deadline = time.time() + 30
+            while True:
+                try:
+                    httpx.get(f"{url}/health")
+                    break
+                except httpx.HTTPError:
+                    assert time.time() < deadline
+                    time.sleep(0.1)
+        body = {"model": "claude-4.5-sonnet", "messages": user("hi")}
+        for n in range(3):
+            response = httpx.post(
+                f"{urls[n % 2]}/v1/chat/completions",
+                json=body,
+                headers={"Authorization": "Bearer two-workers"},
+            )
+            assert response.status_code == 200
+        totals = [httpx.get(f"{url}/health").json()["runtime"]["requests"] for url in urls]
+        assert totals[0] == totals[1] == {"total": 3, "active": 0, "errors": 0}
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
