@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -39,12 +38,9 @@ def _logs(viewer: auth.Caller, body: dict[str, Any]) -> dict[str, Any]:
     qs = logquery.filtered(query, base)
     out: dict[str, Any] = {"status": "success", "total": qs.count()}
     if viewer.is_admin:
-        out.update(
-            ChatLog.objects.aggregate(
-                active=Count("pk", filter=Q(status=Status.PENDING)),
-                error=Count("pk", filter=Q(status=Status.FAILURE)),
-            )
-        )
+        # Two counts on the status index, not one pass over the whole table.
+        out["active"] = ChatLog.objects.filter(status=Status.PENDING).count()
+        out["error"] = ChatLog.objects.filter(status=Status.FAILURE).count()
     out["logs"] = [logquery.record(log) for log in logquery.page(query, qs)]
     out["timestamp"] = timezone.now().isoformat()
     return out

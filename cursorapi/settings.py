@@ -211,6 +211,9 @@ METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)  # /metrics without t
 # (section end: logs)
 
 # --- Copilot++ (issue 6) ------------------------------------------------------------------------
+# An editor (x-client-key) stays on one pool token while it is usable, since Cursor keeps its synced
+# files per account; a mapping unused this long (seconds) is forgotten.
+CPP_AFFINITY_TTL = env.int("CPP_AFFINITY_TTL", default=7 * 24 * 3600)
 # (section end: cpp)
 
 # --- Stateful chat sessions (X-Cursor-Session-ID) -----------------------------------------------
