@@ -47,7 +47,7 @@ def test_add_get_and_delete_tokens(api: Client) -> None:
     assert post(api, "/tokens/add", {"tokens": [{"token": good}]})[1]["message"] == "No new tokens were added"
 
     status, listing = post(api, "/tokens/get", {})
-    (first_id, alias, info), _second = listing["tokens"]
+    (_id, alias, info), _second = listing["tokens"]
     assert (alias, info["primary_token"], info["timezone"], info["gcpp_host"]) == (
         "alpha",
         good,
