@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/cpp_stream.py [--concurrency 1,20,50] [--rounds 10]
 
-Starts the fake upstream and the server like bench/run.py, then measures, at each concurrency, the
-time to the first completion event: the first `text` SSE event through the proxy, the first
-StreamCppResponse with text directly (our upstream client to the fake).
+Starts the fake upstream and the server like bench/run.py (whose helpers it uses), then measures at
+each concurrency: the time to the first event (the first SSE event through the proxy, the first
+StreamCppResponse directly, i.e. our upstream client to the fake) and to the first completion text
+(the first `text` event / the first response with text), p50 and p99.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -39,20 +41,35 @@ REQUEST = {
 }
 
 
+@dataclass
+class Sample:
+    first_event: float | None
+    first_text: float | None
+    total: float
+    ok: bool
+
+
 def proxy_caller(client: httpx.AsyncClient, url: str):
     headers = {"Authorization": f"Bearer {run.AUTH}", "x-client-key": CLIENT_KEY}
 
-    async def one() -> run.Sample:
+    async def one() -> Sample:
         start = time.perf_counter()
-        first = None
+        first = text = None
+        ended = False
         try:
             async with client.stream("POST", url, json=REQUEST, headers=headers) as r:
                 async for line in r.aiter_lines():
-                    if first is None and line.startswith("event: text"):
-                        first = time.perf_counter() - start
-            return run.Sample(first, time.perf_counter() - start, r.status_code == 200 and first is not None)
+                    if not line.startswith("event: "):
+                        continue
+                    now = time.perf_counter() - start
+                    first = now if first is None else first
+                    if text is None and line == "event: text":
+                        text = now
+                    ended = line == "event: stream_end"
+            ok = r.status_code == 200 and text is not None and ended
+            return Sample(first, text, time.perf_counter() - start, ok)
         except httpx.HTTPError:
-            return run.Sample(None, time.perf_counter() - start, False)
+            return Sample(None, None, time.perf_counter() - start, False)
 
     return one
 
@@ -64,18 +81,46 @@ def direct_caller(client: CursorClient, account: Account):
     message.current_file.cursor_position.line = 1
     body = message.SerializeToString()
 
-    async def one() -> run.Sample:
+    async def one() -> Sample:
         start = time.perf_counter()
-        first = None
+        first = text = None
         try:
             async for batch in client.stream(account, hosts.CPP_STREAM, body, fs_client_key=CLIENT_KEY):
-                if first is None and any(pb.StreamCppResponse.FromString(p).text for p in batch):
-                    first = time.perf_counter() - start
-            return run.Sample(first, time.perf_counter() - start, first is not None)
+                now = time.perf_counter() - start
+                first = now if first is None else first
+                if text is None and any(pb.StreamCppResponse.FromString(p).text for p in batch):
+                    text = now
+            return Sample(first, text, time.perf_counter() - start, text is not None)
         except Exception:
-            return run.Sample(None, time.perf_counter() - start, False)
+            return Sample(None, None, time.perf_counter() - start, False)
 
     return one
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return round(values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000, 2)
+
+
+def stats(name: str, concurrency: int, samples: list[Sample], wall: float, cpu: float) -> dict:
+    good = [s for s in samples if s.ok]
+    first = [s.first_event for s in good if s.first_event is not None]
+    text = [s.first_text for s in good if s.first_text is not None]
+    return {
+        "name": name,
+        "concurrency": concurrency,
+        "requests": len(samples),
+        "errors": len(samples) - len(good),
+        "rps": round(len(good) / wall, 1) if wall else 0,
+        "first_event_p50_ms": _pct(first, 50),
+        "first_event_p99_ms": _pct(first, 99),
+        "first_text_p50_ms": _pct(text, 50),
+        "first_text_p99_ms": _pct(text, 99),
+        "total_p50_ms": _pct([s.total for s in good], 50),
+        "server_cpu_ms_per_request": round(cpu * 1000 / max(1, len(samples)), 2),
+    }
 
 
 async def measure(
@@ -93,7 +138,7 @@ async def measure(
     out = []
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
-        await run.run_load(20, 4, proxy_caller(client, url))
+        await run.run_load(20, 4, proxy_caller(client, url))  # warm up both paths
         await run.run_load(20, 4, direct_caller(direct, account))
         for c in levels:
             for name, one in (
@@ -102,9 +147,7 @@ async def measure(
             ):
                 before = run.cpu_seconds(pids[name])
                 samples, wall = await run.run_load(max(30, c * rounds), c, one)
-                result = run.Result(f"{name}-cppstream", c, samples, wall)
-                result.server_cpu = run.cpu_seconds(pids[name]) - before
-                out.append(result.stats())
+                out.append(stats(name, c, samples, wall, run.cpu_seconds(pids[name]) - before))
     await direct.aclose()
     return out
 
@@ -125,8 +168,7 @@ def main() -> None:
         "CURSOR_UPSTREAM": f"http://127.0.0.1:{fake_port}",
         "LOG_LEVEL": "WARNING",
     }
-    python = sys.executable
-    root = run.ROOT
+    python, root = sys.executable, run.ROOT
     fake = subprocess.Popen(
         [python, "manage.py", "fakecursor", "--port", str(fake_port), "--no-clock-check"], cwd=root, env=env
     )
@@ -139,19 +181,32 @@ def main() -> None:
         server = subprocess.Popen([python, "manage.py", "serve", "--port", str(app_port)], cwd=root, env=env)
         run.wait_http(f"http://127.0.0.1:{fake_port}/__fake__/requests")
         run.wait_http(f"http://127.0.0.1:{app_port}/health")
-        results = asyncio.run(
-            measure(levels, args.rounds, app_port, fake_port, {"proxy": server.pid, "direct": fake.pid})
-        )
+        pids = {"proxy": server.pid, "direct": fake.pid}
+        results = asyncio.run(measure(levels, args.rounds, app_port, fake_port, pids))
     finally:
         for proc in (server, fake):
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(10)
+    columns = [
+        "path",
+        "clients",
+        "requests",
+        "errors",
+        "req/s",
+        "first event p50",
+        "p99",
+        "first text p50",
+        "p99",
+    ]
+    print("| " + " | ".join([*columns, "CPU/req"]) + " |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
-            f"{r['name']:>17} c={r['concurrency']:<3} first event p50 {r['ttft_p50_ms']} ms"
-            f" p99 {r['ttft_p99_ms']} ms  total p50 {r['total_p50_ms']} ms"
-            f"  {r['rps']} req/s  errors {r['errors']}"
+            f"| {r['name']} | {r['concurrency']} | {r['requests']} | {r['errors']} | {r['rps']}"
+            f" | {r['first_event_p50_ms']} ms | {r['first_event_p99_ms']} ms"
+            f" | {r['first_text_p50_ms']} ms | {r['first_text_p99_ms']} ms"
+            f" | {r['server_cpu_ms_per_request']} ms |"
         )
     print(json.dumps({"results": results}))
 

@@ -1,118 +1,115 @@
-"""Copilot++ JSON (the original's snake_case shapes) to protobuf and back, and StreamCpp to SSE events."""
+"""Copilot++ JSON to protobuf and back, and StreamCpp messages to the documented SSE events."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 
-FS_ERRORS = {0: "unspecified", 1: "non_existant", 2: "hash_mismatch"}
-_CONTROL_TOKENS = {"quiet", "loud", "op"}
+from . import protojson
 
 
 class BadRequest(ValueError):
-    """The JSON does not fit the message: the text names the field."""
+    """The body cannot be the request: not JSON, or a value that does not fit (the text names it)."""
 
 
-def _normalize_stream(body: dict[str, Any]) -> dict[str, Any]:
-    """The documented JSON differs from the protobuf in a few names and enum spellings."""
-    body = dict(body)
-    token = body.get("control_token")
-    if isinstance(token, str) and token.lower() in _CONTROL_TOKENS:
-        body["control_token"] = f"CONTROL_TOKEN_{token.upper()}"
-    for key in ("file_diff_histories", "merged_diff_histories"):
-        items = body.get(key)
-        if isinstance(items, list):
-            body[key] = [
-                {("timestamps" if k == "diff_history_timestamps" else k): v for k, v in item.items()}
-                if isinstance(item, dict)
-                else item
-                for item in items
-            ]
-    return body
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
-def parse(message_type: type[Message], body: Any) -> Message:
-    if not isinstance(body, dict):
-        raise BadRequest("the request body must be a JSON object")
-    if message_type is pb.StreamCppRequest:
-        body = _normalize_stream(body)
-    message = message_type()
+def read(raw: bytes, message_type: type[Message]) -> Message:
+    """The request message from the JSON body; an empty body is an empty message."""
+    if not raw.strip():
+        return message_type()
     try:
-        json_format.ParseDict(body, message, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+        data = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError too
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+    try:
+        return protojson.parse(message_type, data)
+    except protojson.BadJson as exc:
         raise BadRequest(str(exc)) from exc
-    return message
 
 
-def to_json(message: Message) -> dict[str, Any]:
-    data = json_format.MessageToDict(
-        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True
-    )
-    if isinstance(message, pb.CppConfigResponse):
-        data["heuristics"] = [
-            pb.CppConfigResponse.Heuristic.Name(h).removeprefix("HEURISTIC_").lower()
-            for h in message.heuristics
-        ]
-    if isinstance(message, pb.FSUploadFileResponse | pb.FSSyncFileResponse):
-        data = {"error": FS_ERRORS.get(message.error, "unspecified")}
-    return data
+def answer(message: Message) -> dict[str, Any]:
+    """A unary reply in the documented shape: every field, enums as short lower-case names."""
+    return protojson.to_json(message)
 
 
-def sse(name: str, payload: dict[str, Any]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps({'type': name, **payload})}\n\n".encode()
+def sse(name: str, payload: dict[str, Any] | None = None) -> bytes:
+    body = {"type": name, **(payload or {})}
+    data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return f"event: {name}\ndata: {data}\n\n".encode()
 
 
-def events(r: pb.StreamCppResponse) -> bytes:
-    """The SSE events of one StreamCppResponse, in the order Cursor's client reads them."""
-    out = b""
+def events(r: pb.StreamCppResponse) -> list[tuple[str, dict[str, Any]]]:
+    """The events one StreamCppResponse carries, in the order Cursor's client reads them.
+
+    Cursor never puts text beside a model_info or a range in one message (the original proxy
+    drops it if it does); it is kept here as a `text` event after the range, so nothing is lost.
+    """
+    out: list[tuple[str, dict[str, Any]]] = []
+    binding = {"binding_id": r.binding_id} if r.HasField("binding_id") else {}
     if r.HasField("model_info"):
-        out += sse(
-            "model_info",
-            {
-                "is_fused_cursor_prediction_model": r.model_info.is_fused_cursor_prediction_model,
-                "is_multidiff_model": r.model_info.is_multidiff_model,
-            },
+        info = r.model_info
+        out.append(
+            (
+                "model_info",
+                {
+                    "is_fused_cursor_prediction_model": info.is_fused_cursor_prediction_model,
+                    "is_multidiff_model": info.is_multidiff_model,
+                },
+            )
         )
     if r.HasField("range_to_replace"):
         payload: dict[str, Any] = {
             "start_line_number": r.range_to_replace.start_line_number,
             "end_line_number_inclusive": r.range_to_replace.end_line_number_inclusive,
+            **binding,
         }
-        if r.HasField("binding_id"):
-            payload["binding_id"] = r.binding_id
         if r.HasField("should_remove_leading_eol"):
             payload["should_remove_leading_eol"] = r.should_remove_leading_eol
-        out += sse("range_replace", payload)
+        out.append(("range_replace", payload))
     if r.text:
-        # Kept even beside a range_replace: the range's text is in the same message.
-        out += sse("text", {"text": r.text})
+        out.append(("text", {"text": r.text}))
     if r.HasField("cursor_prediction_target"):
         target = r.cursor_prediction_target
-        payload = {
-            "relative_path": target.relative_path,
-            "line_number_one_indexed": target.line_number_one_indexed,
-            "expected_content": target.expected_content,
-            "should_retrigger_cpp": target.should_retrigger_cpp,
-        }
-        if r.HasField("binding_id"):
-            payload["binding_id"] = r.binding_id
-        out += sse("cursor_prediction", payload)
-    if r.HasField("done_edit") and r.done_edit:
-        out += sse("done_edit", {})
-    if r.HasField("begin_edit") and r.begin_edit:
-        out += sse("begin_edit", {})
-    if r.HasField("done_stream") and r.done_stream:
-        out += sse("done_stream", {})
+        out.append(
+            (
+                "cursor_prediction",
+                {
+                    "relative_path": target.relative_path,
+                    "line_number_one_indexed": target.line_number_one_indexed,
+                    "expected_content": target.expected_content,
+                    "should_retrigger_cpp": target.should_retrigger_cpp,
+                    **binding,
+                },
+            )
+        )
+    for flag in ("done_edit", "begin_edit", "done_stream"):
+        if getattr(r, flag):  # an optional bool sent as false says nothing
+            out.append((flag, {}))
     debug = {
         name: getattr(r, f"debug_{name}")
         for name in ("model_input", "model_output", "stream_time", "total_time", "ttft_time", "server_timing")
         if r.HasField(f"debug_{name}")
     }
     if debug:
-        out += sse("debug", debug)
+        out.append(("debug", debug))
     return out
+
+
+def encode_events(payloads: list[bytes]) -> bytes:
+    """The SSE bytes of the messages of one network read; a message that does not decode is skipped."""
+    out = bytearray()
+    for payload in payloads:
+        try:
+            response = pb.StreamCppResponse.FromString(payload)
+        except DecodeError:  # the original skips what it cannot read, and so do we
+            continue
+        for name, body in events(response):
+            out += sse(name, body)
+    return bytes(out)

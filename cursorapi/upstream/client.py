@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,6 +121,7 @@ class CursorClient:
         request_id: str | None = None,
         cookie: str = "",
         fs_client_key: str = "",
+        on_headers: Callable[[httpx.Headers], None] | None = None,
     ) -> AsyncIterator[list[bytes]]:
         """Yield the response messages (decompressed protobuf bytes) of each network read at once.
 
@@ -128,6 +129,7 @@ class CursorClient:
         Raises CursorError when Cursor ends the stream with an error, ProtocolError when the stream is
         malformed or cut, UpstreamTimeout / UpstreamUnavailable on transport failures. Closing the
         generator closes the HTTP/2 stream, which is how a client disconnect cancels the upstream call.
+        `on_headers` sees the headers of an accepted stream (its Set-Cookie, say) before any message.
         """
         url, host = self.url(self._host(account, endpoint), endpoint.path)
         headers = hdrs.aiserver(
@@ -148,6 +150,8 @@ class CursorClient:
                 ):
                     raw = await _read_capped(resp)
                     raise decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", ""))
+                if on_headers is not None:
+                    on_headers(resp.headers)
                 try:
                     async for chunk in resp.aiter_raw():
                         batch: list[bytes] = []

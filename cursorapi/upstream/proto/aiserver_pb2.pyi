@@ -363,10 +363,22 @@ class Diagnostic(_message.Message):
     class DiagnosticSeverity(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         DIAGNOSTIC_SEVERITY_UNSPECIFIED: _ClassVar[Diagnostic.DiagnosticSeverity]
+        DIAGNOSTIC_SEVERITY_ERROR: _ClassVar[Diagnostic.DiagnosticSeverity]
+        DIAGNOSTIC_SEVERITY_WARNING: _ClassVar[Diagnostic.DiagnosticSeverity]
+        DIAGNOSTIC_SEVERITY_INFORMATION: _ClassVar[Diagnostic.DiagnosticSeverity]
+        DIAGNOSTIC_SEVERITY_HINT: _ClassVar[Diagnostic.DiagnosticSeverity]
     DIAGNOSTIC_SEVERITY_UNSPECIFIED: Diagnostic.DiagnosticSeverity
+    DIAGNOSTIC_SEVERITY_ERROR: Diagnostic.DiagnosticSeverity
+    DIAGNOSTIC_SEVERITY_WARNING: Diagnostic.DiagnosticSeverity
+    DIAGNOSTIC_SEVERITY_INFORMATION: Diagnostic.DiagnosticSeverity
+    DIAGNOSTIC_SEVERITY_HINT: Diagnostic.DiagnosticSeverity
     class RelatedInformation(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
+        __slots__ = ("message", "range")
+        MESSAGE_FIELD_NUMBER: _ClassVar[int]
+        RANGE_FIELD_NUMBER: _ClassVar[int]
+        message: str
+        range: CursorRange
+        def __init__(self, message: _Optional[str] = ..., range: _Optional[_Union[CursorRange, _Mapping]] = ...) -> None: ...
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     RANGE_FIELD_NUMBER: _ClassVar[int]
     SEVERITY_FIELD_NUMBER: _ClassVar[int]
@@ -378,10 +390,30 @@ class Diagnostic(_message.Message):
     def __init__(self, message: _Optional[str] = ..., range: _Optional[_Union[CursorRange, _Mapping]] = ..., severity: _Optional[_Union[Diagnostic.DiagnosticSeverity, str]] = ..., related_information: _Optional[_Iterable[_Union[Diagnostic.RelatedInformation, _Mapping]]] = ...) -> None: ...
 
 class LinterError(_message.Message):
-    __slots__ = ("is_stale",)
+    __slots__ = ("message", "range", "source", "related_information", "severity", "is_stale")
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RELATED_INFORMATION_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
     IS_STALE_FIELD_NUMBER: _ClassVar[int]
+    message: str
+    range: CursorRange
+    source: str
+    related_information: _containers.RepeatedCompositeFieldContainer[Diagnostic.RelatedInformation]
+    severity: Diagnostic.DiagnosticSeverity
     is_stale: bool
-    def __init__(self, is_stale: _Optional[bool] = ...) -> None: ...
+    def __init__(self, message: _Optional[str] = ..., range: _Optional[_Union[CursorRange, _Mapping]] = ..., source: _Optional[str] = ..., related_information: _Optional[_Iterable[_Union[Diagnostic.RelatedInformation, _Mapping]]] = ..., severity: _Optional[_Union[Diagnostic.DiagnosticSeverity, str]] = ..., is_stale: _Optional[bool] = ...) -> None: ...
+
+class LinterErrors(_message.Message):
+    __slots__ = ("relative_workspace_path", "errors", "file_contents")
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    FILE_CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    relative_workspace_path: str
+    errors: _containers.RepeatedCompositeFieldContainer[LinterError]
+    file_contents: str
+    def __init__(self, relative_workspace_path: _Optional[str] = ..., errors: _Optional[_Iterable[_Union[LinterError, _Mapping]]] = ..., file_contents: _Optional[str] = ...) -> None: ...
 
 class BM25Chunk(_message.Message):
     __slots__ = ("content", "range", "score", "relative_path")
@@ -888,14 +920,14 @@ class AvailableCppModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[str]] = ..., default_model: _Optional[str] = ...) -> None: ...
 
 class CppFileDiffHistory(_message.Message):
-    __slots__ = ("file_name", "diff_history", "timestamps")
+    __slots__ = ("file_name", "diff_history", "diff_history_timestamps")
     FILE_NAME_FIELD_NUMBER: _ClassVar[int]
     DIFF_HISTORY_FIELD_NUMBER: _ClassVar[int]
-    TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
+    DIFF_HISTORY_TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     file_name: str
     diff_history: _containers.RepeatedScalarFieldContainer[str]
-    timestamps: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, file_name: _Optional[str] = ..., diff_history: _Optional[_Iterable[str]] = ..., timestamps: _Optional[_Iterable[float]] = ...) -> None: ...
+    diff_history_timestamps: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, file_name: _Optional[str] = ..., diff_history: _Optional[_Iterable[str]] = ..., diff_history_timestamps: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class CppContextItem(_message.Message):
     __slots__ = ("contents", "symbol", "relative_workspace_path", "score")
@@ -915,6 +947,195 @@ class CppIntentInfo(_message.Message):
     source: str
     def __init__(self, source: _Optional[str] = ...) -> None: ...
 
+class CppParameterHint(_message.Message):
+    __slots__ = ("label", "documentation")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENTATION_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    documentation: str
+    def __init__(self, label: _Optional[str] = ..., documentation: _Optional[str] = ...) -> None: ...
+
+class GitCommit(_message.Message):
+    __slots__ = ("commit", "author", "date", "message")
+    COMMIT_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    commit: str
+    author: str
+    date: str
+    message: str
+    def __init__(self, commit: _Optional[str] = ..., author: _Optional[str] = ..., date: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class FileGit(_message.Message):
+    __slots__ = ("commits",)
+    COMMITS_FIELD_NUMBER: _ClassVar[int]
+    commits: _containers.RepeatedCompositeFieldContainer[GitCommit]
+    def __init__(self, commits: _Optional[_Iterable[_Union[GitCommit, _Mapping]]] = ...) -> None: ...
+
+class DetailedLine(_message.Message):
+    __slots__ = ("text", "line_number", "is_signature")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    IS_SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    line_number: float
+    is_signature: bool
+    def __init__(self, text: _Optional[str] = ..., line_number: _Optional[float] = ..., is_signature: _Optional[bool] = ...) -> None: ...
+
+class CodeBlock(_message.Message):
+    __slots__ = ("relative_workspace_path", "file_contents", "range", "contents", "signatures", "override_contents", "original_contents", "detailed_lines", "file_contents_length", "file_git_context")
+    class Signatures(_message.Message):
+        __slots__ = ("ranges",)
+        RANGES_FIELD_NUMBER: _ClassVar[int]
+        ranges: _containers.RepeatedCompositeFieldContainer[CursorRange]
+        def __init__(self, ranges: _Optional[_Iterable[_Union[CursorRange, _Mapping]]] = ...) -> None: ...
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    FILE_CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURES_FIELD_NUMBER: _ClassVar[int]
+    OVERRIDE_CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    DETAILED_LINES_FIELD_NUMBER: _ClassVar[int]
+    FILE_CONTENTS_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    FILE_GIT_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    relative_workspace_path: str
+    file_contents: str
+    range: CursorRange
+    contents: str
+    signatures: CodeBlock.Signatures
+    override_contents: str
+    original_contents: str
+    detailed_lines: _containers.RepeatedCompositeFieldContainer[DetailedLine]
+    file_contents_length: int
+    file_git_context: FileGit
+    def __init__(self, relative_workspace_path: _Optional[str] = ..., file_contents: _Optional[str] = ..., range: _Optional[_Union[CursorRange, _Mapping]] = ..., contents: _Optional[str] = ..., signatures: _Optional[_Union[CodeBlock.Signatures, _Mapping]] = ..., override_contents: _Optional[str] = ..., original_contents: _Optional[str] = ..., detailed_lines: _Optional[_Iterable[_Union[DetailedLine, _Mapping]]] = ..., file_contents_length: _Optional[int] = ..., file_git_context: _Optional[_Union[FileGit, _Mapping]] = ...) -> None: ...
+
+class CodeResult(_message.Message):
+    __slots__ = ("code_block", "score")
+    CODE_BLOCK_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    code_block: CodeBlock
+    score: float
+    def __init__(self, code_block: _Optional[_Union[CodeBlock, _Mapping]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class LspSubgraphPosition(_message.Message):
+    __slots__ = ("line", "character")
+    LINE_FIELD_NUMBER: _ClassVar[int]
+    CHARACTER_FIELD_NUMBER: _ClassVar[int]
+    line: int
+    character: int
+    def __init__(self, line: _Optional[int] = ..., character: _Optional[int] = ...) -> None: ...
+
+class LspSubgraphRange(_message.Message):
+    __slots__ = ("start_line", "start_character", "end_line", "end_character")
+    START_LINE_FIELD_NUMBER: _ClassVar[int]
+    START_CHARACTER_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_FIELD_NUMBER: _ClassVar[int]
+    END_CHARACTER_FIELD_NUMBER: _ClassVar[int]
+    start_line: int
+    start_character: int
+    end_line: int
+    end_character: int
+    def __init__(self, start_line: _Optional[int] = ..., start_character: _Optional[int] = ..., end_line: _Optional[int] = ..., end_character: _Optional[int] = ...) -> None: ...
+
+class LspSubgraphContextItem(_message.Message):
+    __slots__ = ("uri", "type", "content", "range")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    RANGE_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    type: str
+    content: str
+    range: LspSubgraphRange
+    def __init__(self, uri: _Optional[str] = ..., type: _Optional[str] = ..., content: _Optional[str] = ..., range: _Optional[_Union[LspSubgraphRange, _Mapping]] = ...) -> None: ...
+
+class LspSubgraphFullContext(_message.Message):
+    __slots__ = ("uri", "symbol_name", "positions", "context_items", "score")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_NAME_FIELD_NUMBER: _ClassVar[int]
+    POSITIONS_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_ITEMS_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    symbol_name: str
+    positions: _containers.RepeatedCompositeFieldContainer[LspSubgraphPosition]
+    context_items: _containers.RepeatedCompositeFieldContainer[LspSubgraphContextItem]
+    score: float
+    def __init__(self, uri: _Optional[str] = ..., symbol_name: _Optional[str] = ..., positions: _Optional[_Iterable[_Union[LspSubgraphPosition, _Mapping]]] = ..., context_items: _Optional[_Iterable[_Union[LspSubgraphContextItem, _Mapping]]] = ..., score: _Optional[float] = ...) -> None: ...
+
+class IRange(_message.Message):
+    __slots__ = ("start_line_number", "start_column", "end_line_number", "end_column")
+    START_LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    START_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    END_LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    END_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    start_line_number: int
+    start_column: int
+    end_line_number: int
+    end_column: int
+    def __init__(self, start_line_number: _Optional[int] = ..., start_column: _Optional[int] = ..., end_line_number: _Optional[int] = ..., end_column: _Optional[int] = ...) -> None: ...
+
+class BlockDiffPatch(_message.Message):
+    __slots__ = ("start_model_window", "changes", "relative_path", "start_from_change_index", "model_uuid")
+    class Change(_message.Message):
+        __slots__ = ("text", "range")
+        TEXT_FIELD_NUMBER: _ClassVar[int]
+        RANGE_FIELD_NUMBER: _ClassVar[int]
+        text: str
+        range: IRange
+        def __init__(self, text: _Optional[str] = ..., range: _Optional[_Union[IRange, _Mapping]] = ...) -> None: ...
+    class ModelWindow(_message.Message):
+        __slots__ = ("lines", "start_line_number", "end_line_number")
+        LINES_FIELD_NUMBER: _ClassVar[int]
+        START_LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+        END_LINE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+        lines: _containers.RepeatedScalarFieldContainer[str]
+        start_line_number: int
+        end_line_number: int
+        def __init__(self, lines: _Optional[_Iterable[str]] = ..., start_line_number: _Optional[int] = ..., end_line_number: _Optional[int] = ...) -> None: ...
+    START_MODEL_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_PATH_FIELD_NUMBER: _ClassVar[int]
+    START_FROM_CHANGE_INDEX_FIELD_NUMBER: _ClassVar[int]
+    MODEL_UUID_FIELD_NUMBER: _ClassVar[int]
+    start_model_window: BlockDiffPatch.ModelWindow
+    changes: _containers.RepeatedCompositeFieldContainer[BlockDiffPatch.Change]
+    relative_path: str
+    start_from_change_index: int
+    model_uuid: str
+    def __init__(self, start_model_window: _Optional[_Union[BlockDiffPatch.ModelWindow, _Mapping]] = ..., changes: _Optional[_Iterable[_Union[BlockDiffPatch.Change, _Mapping]]] = ..., relative_path: _Optional[str] = ..., start_from_change_index: _Optional[int] = ..., model_uuid: _Optional[str] = ...) -> None: ...
+
+class AdditionalFile(_message.Message):
+    __slots__ = ("relative_workspace_path", "is_open", "visible_range_content", "last_viewed_at", "start_line_number_one_indexed", "visible_ranges")
+    RELATIVE_WORKSPACE_PATH_FIELD_NUMBER: _ClassVar[int]
+    IS_OPEN_FIELD_NUMBER: _ClassVar[int]
+    VISIBLE_RANGE_CONTENT_FIELD_NUMBER: _ClassVar[int]
+    LAST_VIEWED_AT_FIELD_NUMBER: _ClassVar[int]
+    START_LINE_NUMBER_ONE_INDEXED_FIELD_NUMBER: _ClassVar[int]
+    VISIBLE_RANGES_FIELD_NUMBER: _ClassVar[int]
+    relative_workspace_path: str
+    is_open: bool
+    visible_range_content: _containers.RepeatedScalarFieldContainer[str]
+    last_viewed_at: float
+    start_line_number_one_indexed: _containers.RepeatedScalarFieldContainer[int]
+    visible_ranges: _containers.RepeatedCompositeFieldContainer[LineRange]
+    def __init__(self, relative_workspace_path: _Optional[str] = ..., is_open: _Optional[bool] = ..., visible_range_content: _Optional[_Iterable[str]] = ..., last_viewed_at: _Optional[float] = ..., start_line_number_one_indexed: _Optional[_Iterable[int]] = ..., visible_ranges: _Optional[_Iterable[_Union[LineRange, _Mapping]]] = ...) -> None: ...
+
+class LspSuggestion(_message.Message):
+    __slots__ = ("label",)
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    def __init__(self, label: _Optional[str] = ...) -> None: ...
+
+class LspSuggestedItems(_message.Message):
+    __slots__ = ("suggestions",)
+    SUGGESTIONS_FIELD_NUMBER: _ClassVar[int]
+    suggestions: _containers.RepeatedCompositeFieldContainer[LspSuggestion]
+    def __init__(self, suggestions: _Optional[_Iterable[_Union[LspSuggestion, _Mapping]]] = ...) -> None: ...
+
 class StreamCppRequest(_message.Message):
     __slots__ = ("current_file", "diff_history", "model_name", "linter_errors", "diff_history_keys", "give_debug_output", "file_diff_histories", "merged_diff_histories", "block_diff_patches", "is_nightly", "is_debug", "immediately_ack", "context_items", "parameter_hints", "lsp_contexts", "cpp_intent_info", "enable_more_context", "workspace_id", "additional_files", "control_token", "client_time", "filesync_updates", "time_since_request_start", "time_at_request_send", "client_timezone_offset", "lsp_suggested_items", "supports_cpt", "supports_crlf_cpt", "code_results")
     class ControlToken(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
@@ -927,27 +1148,6 @@ class StreamCppRequest(_message.Message):
     CONTROL_TOKEN_QUIET: StreamCppRequest.ControlToken
     CONTROL_TOKEN_LOUD: StreamCppRequest.ControlToken
     CONTROL_TOKEN_OP: StreamCppRequest.ControlToken
-    class LinterErrors(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class BlockDiffPatch(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class ParameterHint(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class LspContext(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class AdditionalFile(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class LspSuggestedItems(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
-    class CodeResult(_message.Message):
-        __slots__ = ()
-        def __init__(self) -> None: ...
     CURRENT_FILE_FIELD_NUMBER: _ClassVar[int]
     DIFF_HISTORY_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -980,33 +1180,33 @@ class StreamCppRequest(_message.Message):
     current_file: CurrentFileInfo
     diff_history: _containers.RepeatedScalarFieldContainer[str]
     model_name: str
-    linter_errors: StreamCppRequest.LinterErrors
+    linter_errors: LinterErrors
     diff_history_keys: _containers.RepeatedScalarFieldContainer[str]
     give_debug_output: bool
     file_diff_histories: _containers.RepeatedCompositeFieldContainer[CppFileDiffHistory]
     merged_diff_histories: _containers.RepeatedCompositeFieldContainer[CppFileDiffHistory]
-    block_diff_patches: _containers.RepeatedCompositeFieldContainer[StreamCppRequest.BlockDiffPatch]
+    block_diff_patches: _containers.RepeatedCompositeFieldContainer[BlockDiffPatch]
     is_nightly: bool
     is_debug: bool
     immediately_ack: bool
     context_items: _containers.RepeatedCompositeFieldContainer[CppContextItem]
-    parameter_hints: _containers.RepeatedCompositeFieldContainer[StreamCppRequest.ParameterHint]
-    lsp_contexts: _containers.RepeatedCompositeFieldContainer[StreamCppRequest.LspContext]
+    parameter_hints: _containers.RepeatedCompositeFieldContainer[CppParameterHint]
+    lsp_contexts: _containers.RepeatedCompositeFieldContainer[LspSubgraphFullContext]
     cpp_intent_info: CppIntentInfo
     enable_more_context: bool
     workspace_id: str
-    additional_files: _containers.RepeatedCompositeFieldContainer[StreamCppRequest.AdditionalFile]
+    additional_files: _containers.RepeatedCompositeFieldContainer[AdditionalFile]
     control_token: StreamCppRequest.ControlToken
     client_time: float
     filesync_updates: _containers.RepeatedCompositeFieldContainer[FilesyncUpdateWithModelVersion]
     time_since_request_start: float
     time_at_request_send: float
     client_timezone_offset: float
-    lsp_suggested_items: StreamCppRequest.LspSuggestedItems
+    lsp_suggested_items: LspSuggestedItems
     supports_cpt: bool
     supports_crlf_cpt: bool
-    code_results: _containers.RepeatedCompositeFieldContainer[StreamCppRequest.CodeResult]
-    def __init__(self, current_file: _Optional[_Union[CurrentFileInfo, _Mapping]] = ..., diff_history: _Optional[_Iterable[str]] = ..., model_name: _Optional[str] = ..., linter_errors: _Optional[_Union[StreamCppRequest.LinterErrors, _Mapping]] = ..., diff_history_keys: _Optional[_Iterable[str]] = ..., give_debug_output: _Optional[bool] = ..., file_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., merged_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., block_diff_patches: _Optional[_Iterable[_Union[StreamCppRequest.BlockDiffPatch, _Mapping]]] = ..., is_nightly: _Optional[bool] = ..., is_debug: _Optional[bool] = ..., immediately_ack: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[CppContextItem, _Mapping]]] = ..., parameter_hints: _Optional[_Iterable[_Union[StreamCppRequest.ParameterHint, _Mapping]]] = ..., lsp_contexts: _Optional[_Iterable[_Union[StreamCppRequest.LspContext, _Mapping]]] = ..., cpp_intent_info: _Optional[_Union[CppIntentInfo, _Mapping]] = ..., enable_more_context: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., additional_files: _Optional[_Iterable[_Union[StreamCppRequest.AdditionalFile, _Mapping]]] = ..., control_token: _Optional[_Union[StreamCppRequest.ControlToken, str]] = ..., client_time: _Optional[float] = ..., filesync_updates: _Optional[_Iterable[_Union[FilesyncUpdateWithModelVersion, _Mapping]]] = ..., time_since_request_start: _Optional[float] = ..., time_at_request_send: _Optional[float] = ..., client_timezone_offset: _Optional[float] = ..., lsp_suggested_items: _Optional[_Union[StreamCppRequest.LspSuggestedItems, _Mapping]] = ..., supports_cpt: _Optional[bool] = ..., supports_crlf_cpt: _Optional[bool] = ..., code_results: _Optional[_Iterable[_Union[StreamCppRequest.CodeResult, _Mapping]]] = ...) -> None: ...
+    code_results: _containers.RepeatedCompositeFieldContainer[CodeResult]
+    def __init__(self, current_file: _Optional[_Union[CurrentFileInfo, _Mapping]] = ..., diff_history: _Optional[_Iterable[str]] = ..., model_name: _Optional[str] = ..., linter_errors: _Optional[_Union[LinterErrors, _Mapping]] = ..., diff_history_keys: _Optional[_Iterable[str]] = ..., give_debug_output: _Optional[bool] = ..., file_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., merged_diff_histories: _Optional[_Iterable[_Union[CppFileDiffHistory, _Mapping]]] = ..., block_diff_patches: _Optional[_Iterable[_Union[BlockDiffPatch, _Mapping]]] = ..., is_nightly: _Optional[bool] = ..., is_debug: _Optional[bool] = ..., immediately_ack: _Optional[bool] = ..., context_items: _Optional[_Iterable[_Union[CppContextItem, _Mapping]]] = ..., parameter_hints: _Optional[_Iterable[_Union[CppParameterHint, _Mapping]]] = ..., lsp_contexts: _Optional[_Iterable[_Union[LspSubgraphFullContext, _Mapping]]] = ..., cpp_intent_info: _Optional[_Union[CppIntentInfo, _Mapping]] = ..., enable_more_context: _Optional[bool] = ..., workspace_id: _Optional[str] = ..., additional_files: _Optional[_Iterable[_Union[AdditionalFile, _Mapping]]] = ..., control_token: _Optional[_Union[StreamCppRequest.ControlToken, str]] = ..., client_time: _Optional[float] = ..., filesync_updates: _Optional[_Iterable[_Union[FilesyncUpdateWithModelVersion, _Mapping]]] = ..., time_since_request_start: _Optional[float] = ..., time_at_request_send: _Optional[float] = ..., client_timezone_offset: _Optional[float] = ..., lsp_suggested_items: _Optional[_Union[LspSuggestedItems, _Mapping]] = ..., supports_cpt: _Optional[bool] = ..., supports_crlf_cpt: _Optional[bool] = ..., code_results: _Optional[_Iterable[_Union[CodeResult, _Mapping]]] = ...) -> None: ...
 
 class LineRange(_message.Message):
     __slots__ = ("start_line_number", "end_line_number_inclusive")
