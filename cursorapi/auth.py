@@ -22,6 +22,8 @@ class Caller:
     kind: str  # "admin" or "shared" (more kinds arrive with API keys)
     pinned_alias: str | None = None  # AUTH_TOKEN-<alias> pins one pool token
     api_key_id: int | None = None  # a named API key (tokens.ApiKey)
+    allowed_models: tuple[str, ...] = ()  # the key's model list; empty: every model
+    daily_limit: int | None = None  # the key's requests per day (UTC); None: no limit
 
     @property
     def is_admin(self) -> bool:
@@ -64,12 +66,50 @@ def key_hash(secret: str) -> str:
 
 
 def _named_key(secret: str) -> Caller | None:
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
     from tokens.models import ApiKey
 
     found = (
-        ApiKey.objects.filter(key_hash=key_hash(secret), enabled=True).values_list("pk", flat=True).first()
+        ApiKey.objects.filter(key_hash=key_hash(secret), enabled=True)
+        .values_list("pk", "allowed_models", "daily_request_limit")
+        .first()
     )
-    return None if found is None else Caller(KEY, api_key_id=found)
+    if found is None:
+        return None
+    pk, models, limit = found
+    now = timezone.now()
+    # last_used_at to the minute: at most one write a minute per key, not one per request.
+    ApiKey.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1)), pk=pk
+    ).update(last_used_at=now)
+    return Caller(KEY, api_key_id=pk, allowed_models=tuple(models or ()), daily_limit=limit)
+
+
+def refusal(caller: Caller, model_id: str) -> tuple[int, str, str] | None:
+    """Why a named key may not make this request (status, kind, message), or None.
+
+    A sync call (the daily count reads the request log): from async code go through dbwork.db.
+    """
+    if caller.allowed_models and model_id not in caller.allowed_models:
+        return 403, "permission_error", f"this API key may not use the model {model_id!r}"
+    if caller.daily_limit is not None and caller.api_key_id is not None:
+        from django.utils import timezone
+
+        from chatlogs.models import ChatLog
+
+        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        used = ChatLog.objects.filter(api_key_id=caller.api_key_id, created_at__gte=today).count()
+        if used >= caller.daily_limit:
+            return (
+                429,
+                "rate_limit_error",
+                f"this API key has used its {caller.daily_limit} requests for today",
+            )
+    return None
 
 
 async def authenticate(request: HttpRequest) -> Caller | None:

@@ -74,6 +74,13 @@ async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.C
     return problem if problem else (caller, body)
 
 
+async def _refused(caller: auth.Caller, model_id: str) -> tuple[int, str, str] | None:
+    """A named key's model list and daily budget (nothing to check for other callers)."""
+    if caller.api_key_id is None or not (caller.allowed_models or caller.daily_limit is not None):
+        return None
+    return await db(auth.refusal)(caller, model_id)
+
+
 def _anthropic_input_error(exc: ChatInputError) -> JsonResponse:
     kind = "not_found_error" if exc.status == 404 else "invalid_request_error"
     return _anthropic_error(exc.status, f"{exc.param}: {exc.message}" if exc.param else exc.message, kind)
@@ -90,6 +97,9 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         chat, include_usage = await openai.parse(body, catalog, _headers(request))
     except ChatInputError as exc:
         return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
+    if refused := await _refused(caller, chat.model.model.id):
+        status, kind, message = refused
+        return _openai_error(status, message, kind)
     run = ChatRun(chat, caller, request.request_id, "openai")  # type: ignore[attr-defined]
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:
@@ -111,6 +121,9 @@ async def messages(request: HttpRequest) -> HttpResponse:
         chat = await anthropic.parse(body, catalog, _headers(request))
     except ChatInputError as exc:
         return _anthropic_input_error(exc)
+    if refused := await _refused(caller, chat.model.model.id):
+        status, kind, message = refused
+        return _anthropic_error(status, message, kind)
     run = ChatRun(chat, caller, request.request_id, "anthropic")  # type: ignore[attr-defined]
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:
