@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from cursorapi.auth import is_admin
+from cursorapi.auth import can_read_analytics
 
 from .query import BadParameter, Query, parse_query
 from .reading import ENDPOINTS, CsvExport, json_page
@@ -20,8 +20,8 @@ T = TypeVar("T")
 
 
 def _can_read_analytics(request: HttpRequest) -> bool:
-    """The one gate for these routes; API keys with an analytics scope will be accepted here too."""
-    return is_admin(request)
+    """The one gate for these routes: the admin, or a named API key with `can_read_analytics`."""
+    return can_read_analytics(request)
 
 
 def _error(status: int, message: str, param: str | None = None) -> JsonResponse:

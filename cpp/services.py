@@ -31,7 +31,7 @@ def key_hash(client_key: str) -> str:
 
 def lease_for_client(caller: Caller, client_key: str, *, exclude: Iterable[int] = ()) -> pool.Lease:
     """The account for this editor's next call; `exclude` holds tokens that just failed it."""
-    if caller.pinned_alias is not None:
+    if caller.pinned_alias is not None or getattr(caller, "account", None) is not None:
         return pool.lease_for(caller)
     digest = key_hash(client_key)
     now = timezone.now()

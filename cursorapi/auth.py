@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
 
 from cursorapi.dbwork import db
+from cursorapi.upstream import dynamic_key
+from cursorapi.upstream.headers import Account
 from runtime import config as runtime_config
 
 ADMIN = "admin"
 SHARED = "shared"
 KEY = "key"
+DYNAMIC = "dynamic"  # a dynamic key (/build-key): the caller brings its own Cursor account
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    kind: str  # "admin" or "shared" (more kinds arrive with API keys)
+    kind: str  # "admin", "shared", "key" (a named API key) or "dynamic" (a /build-key key)
     pinned_alias: str | None = None  # AUTH_TOKEN-<alias> pins one pool token
     api_key_id: int | None = None  # a named API key (tokens.ApiKey)
     allowed_models: tuple[str, ...] = ()  # the key's model list; empty: every model
     daily_limit: int | None = None  # the key's requests per day (UTC); None: no limit
+    # A dynamic key's account (its proxy is the key's proxy name, resolved by tokens.services),
+    # and the rest of what the key carries (flags, proxy name).
+    account: Account | None = None
+    key: dynamic_key.KeyContents | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -112,13 +122,89 @@ def refusal(caller: Caller, model_id: str) -> tuple[int, str, str] | None:
     return None
 
 
+def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:
+    """The caller for a /build-key key, or why the secret is not one (None: it does not look like one)."""
+    if not settings.KEY_PREFIX or not secret.startswith(settings.KEY_PREFIX):
+        return None, None
+    try:
+        contents = dynamic_key.decode(secret, settings.KEY_PREFIX, tuple(settings.ALLOWED_PROVIDERS))
+    except dynamic_key.DynamicKeyError as exc:
+        return None, f"Invalid API key: not a known key, and not a valid dynamic key ({exc})."
+    if not settings.DYNAMIC_KEY:
+        return None, "Dynamic keys are disabled on this server (DYNAMIC_KEY=false)."
+    account = Account(
+        token=contents.token,
+        checksum_first=contents.checksum_first,
+        checksum_second=contents.checksum_second,
+        client_key=contents.client_key,
+        session_id=contents.session_id,
+        config_version=contents.config_version,
+        timezone=contents.timezone or settings.GENERAL_TIMEZONE,
+        gcpp_host=contents.gcpp_host or settings.GENERAL_GCPP_HOST,
+        user_id=contents.user_id,
+    )
+    return Caller(DYNAMIC, account=account, key=contents), None
+
+
 async def authenticate(request: HttpRequest) -> Caller | None:
-    """The caller of a chat-level route (chat, models, Copilot++), or None when the key is unknown."""
+    """The caller of a chat-level route (chat, models, Copilot++), or None when the key is unknown.
+
+    When a key is refused for a reason worth telling (a malformed dynamic key, dynamic keys off),
+    the reason is left in `request.auth_problem` for the 401's message.
+    """
     secret = credential(request)
     caller = identify(secret)
     if caller is None and secret:
-        caller = await db(_named_key)(secret)
+        # Decoding costs no query; a named key may share the prefix, so it is looked up after.
+        caller, problem = _dynamic_key(secret)
+        if caller is None:
+            caller = await db(_named_key)(secret)
+            if caller is None and problem:
+                request.auth_problem = problem  # type: ignore[attr-defined]
     return caller
+
+
+_analytics_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analytics-key")
+_analytics_seen: dict[str, tuple[float, bool]] = {}
+ANALYTICS_KEY_SECONDS = 10.0  # how long a key's analytics permission is trusted without a query
+
+
+def _analytics_key(digest: str) -> bool:
+    from django.db import close_old_connections
+
+    from tokens.models import ApiKey
+
+    close_old_connections()
+    return ApiKey.objects.filter(key_hash=digest, enabled=True, can_read_analytics=True).exists()
+
+
+def can_read_analytics(request: HttpRequest) -> bool:
+    """The admin, or a named API key allowed to read analytics.
+
+    Callable from sync code and from a running event loop alike (the analytics views call it from
+    async views): there the one indexed lookup runs in a small pool of its own, and its answer is
+    kept for a few seconds, so the loop waits for a query at most once per key per interval.
+    """
+    if is_admin(request):
+        return True
+    secret = credential(request)
+    if not secret:
+        return False
+    digest = key_hash(secret)
+    now = time.monotonic()
+    seen = _analytics_seen.get(digest)
+    if seen is not None and seen[0] > now:
+        return seen[1]
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        allowed = _analytics_key(digest)
+    else:
+        allowed = _analytics_pool.submit(_analytics_key, digest).result()
+    if len(_analytics_seen) > 10_000:
+        _analytics_seen.clear()
+    _analytics_seen[digest] = (now + ANALYTICS_KEY_SECONDS, allowed)
+    return allowed
 
 
 def is_admin(request: HttpRequest) -> bool:

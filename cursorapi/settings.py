@@ -202,6 +202,14 @@ ENABLE_SLOW_POOL = env.bool("ENABLE_SLOW_POOL", default=False)
 ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
 
 # --- Management API, dynamic and named API keys (issue 4) ---------------------------------------
+# Dynamic API keys (/build-key): keys that carry a Cursor account; accepted on chat routes when on.
+DYNAMIC_KEY = env.bool("DYNAMIC_KEY", default=False)
+KEY_PREFIX = env.str("KEY_PREFIX", default="sk-")
+# Seconds between background refreshes of every token's profile and usage; 0: off (or run
+# `manage.py refresh_profiles`). Profiles are also refreshed from the admin and /tokens/profile/update.
+PROFILE_REFRESH_INTERVAL = env.int("PROFILE_REFRESH_INTERVAL", default=0)
+# Upstream calls a profile or config-version refresh makes at once, across tokens.
+PROFILE_REFRESH_CONCURRENCY = env.int("PROFILE_REFRESH_CONCURRENCY", default=8)
 # (section end: management)
 
 # --- Request logs, runtime config, health (issue 5) ---------------------------------------------

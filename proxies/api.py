@@ -9,7 +9,9 @@ from django.db import transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tokens.api import _admin_view, _body, error
+from tokens.api_base import admin_view as _admin_view
+from tokens.api_base import body as _body
+from tokens.api_base import error
 
 from .models import Proxy, mask_proxy_url, validate_proxy_url
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
-from cursorapi.auth import key_hash
+from proxies.models import Proxy
 
-from . import services
+from . import keys, maintenance, services
 from .models import ApiKey, Health, Token
 
 
@@ -65,8 +65,17 @@ class HealthFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TokenActionForm(ActionForm):
+    """The action bar: "Assign proxy" takes its proxy from here."""
+
+    proxy = forms.ModelChoiceField(
+        Proxy.objects.order_by("name"), required=False, empty_label="(general proxy)", label="proxy"
+    )
+
+
 @admin.register(Token)
 class TokenAdmin(admin.ModelAdmin):
+    action_form = TokenActionForm
     list_display = [
         "alias",
         "masked",
@@ -83,7 +92,15 @@ class TokenAdmin(admin.ModelAdmin):
     list_select_related = ["proxy"]
     search_fields = ["alias", "email", "user_id"]
     list_per_page = 100
-    actions = ["enable", "disable", "mark_healthy"]
+    actions = [
+        "enable",
+        "disable",
+        "mark_healthy",
+        "refresh_profile",
+        "refresh_config_version",
+        "refresh_token",
+        "assign_proxy",
+    ]
     readonly_fields = [
         "masked",
         "user_id",
@@ -158,40 +175,107 @@ class TokenAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{count} tokens back in the rotation.", messages.SUCCESS)
 
+    def _report(self, request: HttpRequest, what: str, outcomes: list[maintenance.Outcome]) -> None:
+        done = [o for o in outcomes if o.ok]
+        failed = [o for o in outcomes if not o.ok]
+        if done:
+            self.message_user(request, f"{what}: {len(done)} done.", messages.SUCCESS)
+        for outcome in failed[:20]:
+            self.message_user(request, f"{what} failed for {outcome.alias}: {outcome.error}", messages.ERROR)
+        if len(failed) > 20:
+            self.message_user(request, f"{what} failed for {len(failed) - 20} more.", messages.ERROR)
+
+    @admin.action(description="Refresh profile and usage from Cursor")
+    def refresh_profile(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        outcomes = maintenance.refresh_profiles(list(queryset.select_related("proxy")))
+        self._report(request, "Profile refresh", outcomes)
+
+    @admin.action(description="Refresh config version from Cursor")
+    def refresh_config_version(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        outcomes = maintenance.refresh_config_versions(list(queryset.select_related("proxy")))
+        self._report(request, "Config version refresh", outcomes)
+
+    @admin.action(description="Refresh the token (new session token from Cursor)")
+    def refresh_token(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        aliases = list(queryset.values_list("alias", flat=True))
+        self._report(request, "Token refresh", maintenance.refresh_tokens(aliases).outcomes)
+
+    @admin.action(description="Assign the proxy chosen above")
+    def assign_proxy(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        chosen = request.POST.get("proxy", "")
+        proxy = Proxy.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        if chosen and proxy is None:
+            self.message_user(request, "That proxy does not exist (any more).", messages.ERROR)
+            return
+        count = queryset.update(proxy=proxy, updated_at=timezone.now())
+        target = proxy.name if proxy else "the general proxy"
+        self.message_user(request, f"{count} tokens now use {target}.", messages.SUCCESS)
+
 
 class ApiKeyForm(forms.ModelForm):
+    allowed_models = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80}),
+        help_text="comma-separated model ids, e.g. claude-4.5-sonnet, gpt-5; empty: every model",
+    )
+
     class Meta:
         model = ApiKey
         fields = ["name", "enabled", "allowed_models", "daily_request_limit", "can_read_analytics"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["allowed_models"] = ", ".join(self.instance.allowed_models or [])
+
+    def clean_allowed_models(self) -> list[str]:
+        return keys.model_list(self.cleaned_data.get("allowed_models") or "")
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["name", "prefix", "enabled", "daily_request_limit", "can_read_analytics", "last_used_at"]
+    list_display = [
+        "name",
+        "prefix",
+        "enabled",
+        "models",
+        "daily_request_limit",
+        "requests_today",
+        "can_read_analytics",
+        "last_used_at",
+    ]
     list_filter = ["enabled", "can_read_analytics"]
     search_fields = ["name", "prefix"]
     actions = ["enable", "disable"]
+    readonly_fields = ["prefix", "last_used_at", "created_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return keys.with_requests_today(super().get_queryset(request))
+
+    @admin.display(description="models")
+    def models(self, obj: ApiKey) -> str:
+        return ", ".join(obj.allowed_models) if obj.allowed_models else "all"
+
+    @admin.display(description="requests today", ordering="requests_today")
+    def requests_today(self, obj: ApiKey) -> int:
+        return obj.requests_today  # type: ignore[attr-defined]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
-        if not change:
-            # The key exists only in this message: the database keeps its hash.
-            key = "sk-" + secrets.token_urlsafe(32)
-            obj.prefix = key[:10]
-            obj.key_hash = key_hash(key)
+        if change:
             super().save_model(request, obj, form, change)
-            self.message_user(
-                request,
-                f"API key for {obj.name}: {key} (copy it now: it is not shown again)",
-                messages.WARNING,
-            )
             return
+        secret = keys.new_secret()
+        keys.set_secret(obj, secret)
         super().save_model(request, obj, form, change)
+        # The key exists only in this message: the database keeps its hash.
+        shown = f"API key for {obj.name}: {secret} (copy it now: it is not shown again)"
+        self.message_user(request, shown, messages.WARNING)
 
     @admin.action(description="Enable selected keys")
     def enable(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        queryset.update(enabled=True)
+        self.message_user(request, f"Enabled {queryset.update(enabled=True)} keys.", messages.SUCCESS)
 
     @admin.action(description="Disable selected keys")
     def disable(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        queryset.update(enabled=False)
+        self.message_user(request, f"Disabled {queryset.update(enabled=False)} keys.", messages.SUCCESS)

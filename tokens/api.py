@@ -1,100 +1,65 @@
-"""The original's JSON management API for the pool (the paths and shapes scripts already use).
+"""The original's `/tokens/*` JSON API (the paths and shapes scripts already use).
 
 All routes are POST with `Authorization: Bearer <AUTH_TOKEN>`; errors use the original's shape
-`{"status": "error", "code", "error", "message"}`.
+`{"status": "error", "code", "error", "message"}`. Shapes follow R4 (seeds/001); R3 bodies are
+accepted too where they differ. Deliberate differences are listed in docs/management.md.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from django.conf import settings
-from django.db import transaction
-from django.http import HttpResponse
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.exceptions import ParseError
-from rest_framework.permissions import BasePermission
+from django.db import IntegrityError, transaction
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cursorapi import auth
-from cursorapi.upstream import checksum
 from proxies.models import Proxy
 
-from . import services
+from . import bulk, exchange, maintenance, services
+from .api_base import admin_view, body, error
 from .models import Token
 
 
-class IsAdmin(BasePermission):
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return auth.is_admin(request._request)
-
-
-def error(status: int, kind: str, message: str) -> Response:
-    return Response({"status": "error", "code": status, "error": kind, "message": message}, status=status)
-
-
-def _body(request: Request) -> Any:
-    try:
-        return request.data
-    except ParseError as exc:
-        raise _BadBody(str(exc.detail)) from exc
-
-
-class _BadBody(Exception):
-    pass
-
-
-def _info(token: Token) -> dict[str, Any]:
-    """A token as the original's `/tokens/get` shows it to the admin (R4's flattened shape)."""
-    return {
-        "primary_token": token.primary_token,
-        "secondary_token": token.secondary_token or None,
-        "checksum": {"first": token.checksum_first, "second": token.checksum_second},
-        "client_key": token.client_key,
-        "session_id": str(token.session_id),
-        "config_version": str(token.config_version) if token.config_version else None,
-        "proxy": token.proxy.name if token.proxy_id else None,
-        "timezone": token.timezone or None,
-        "gcpp_host": token.gcpp_host or None,
-        "status": {"enabled": token.enabled, "health": token.health},
-        "user": {"user_id": token.user_id, "email": token.email or None} if token.user_id else None,
-        "usage": token.profile.get("usage") if token.profile else None,
-        "stripe": token.profile.get("stripe") if token.profile else None,
-    }
-
-
-def _admin_view(methods: list[str]):
-    def wrap(fn):
-        def view(request: Request) -> Response:
-            try:
-                return fn(request)
-            except _BadBody as exc:
-                return error(400, "invalid_json", f"request body is not valid JSON: {exc}")
-
-        view.__name__ = fn.__name__
-        view.__doc__ = fn.__doc__
-        return api_view(methods)(permission_classes([IsAdmin])(view))
-
-    return wrap
-
-
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_get(request: Request) -> Response:
     tokens = Token.objects.select_related("proxy").order_by("id")
-    items = [[t.pk, t.alias, _info(t)] for t in tokens]
+    items = [[t.pk, t.alias, exchange.token_info(t, t.proxy.name if t.proxy_id else None)] for t in tokens]
     return Response({"status": "success", "tokens": items, "tokens_count": len(items)})
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
+def tokens_set(request: Request) -> Response:
+    data = body(request)
+    if not isinstance(data, list) or not all(isinstance(i, list) and len(i) in (2, 3) for i in data):
+        return error(400, "invalid_request", "body must be [[alias, token info], ...]")
+    items = []
+    for n, item in enumerate(data):
+        alias, info = item[-2], item[-1]  # an export's [id, alias, info] works too
+        try:
+            items.append((alias if isinstance(alias, str) else "", exchange.parse_info(alias, info)))
+        except services.TokenInputError as exc:
+            return error(422, "invalid_token", f"[{n}] {exc}")
+    try:
+        count = bulk.replace_pool(items)
+    except IntegrityError:
+        return error(409, "conflict", "two entries name the same token or alias")
+    return Response(
+        {"status": "success", "tokens_count": count, "message": "Token files have been updated and reloaded"}
+    )
+
+
+@admin_view(["POST"])
 def tokens_add(request: Request) -> Response:
-    body = _body(request)
-    if not isinstance(body, dict) or not isinstance(body.get("tokens"), list):
+    data = body(request)
+    if not isinstance(data, dict) or not isinstance(data.get("tokens"), list):
         return error(400, "invalid_request", 'body must be {"tokens": [{"token": ...}, ...]}')
-    enabled = body.get("enabled", True)
+    # R4's "enabled", or R3's "status"; added tokens are enabled unless told otherwise.
+    enabled = data.get("enabled", data.get("status", "enabled") != "disabled")
+    if not isinstance(enabled, bool):
+        return error(400, "invalid_request", "enabled must be true or false")
+    proxies = {p.name: p for p in Proxy.objects.all()}
     added, problems = 0, []
-    for n, item in enumerate(body["tokens"]):
+    for n, item in enumerate(data["tokens"]):
         if not isinstance(item, dict) or not isinstance(item.get("token"), str):
             problems.append(f"tokens[{n}]: needs a token string")
             continue
@@ -108,7 +73,7 @@ def tokens_add(request: Request) -> Response:
                 config_version=item.get("config_version"),
                 timezone_name=item.get("timezone"),
                 gcpp_host=item.get("gcpp_host"),
-                enabled=bool(enabled),
+                enabled=enabled,
             )
         except services.TokenInputError as exc:
             problems.append(f"tokens[{n}]: {exc}")
@@ -119,7 +84,7 @@ def tokens_add(request: Request) -> Response:
             problems.append(f"tokens[{n}]: alias {token.alias!r} is taken")
             continue
         if item.get("proxy"):
-            token.proxy = Proxy.objects.filter(name=item["proxy"]).first()
+            token.proxy = proxies.get(str(item["proxy"]))
         services.save_new_token(token)
         added += 1
     message = "New tokens have been added and reloaded" if added else "No new tokens were added"
@@ -129,25 +94,34 @@ def tokens_add(request: Request) -> Response:
     return Response(out)
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_del(request: Request) -> Response:
-    body = _body(request)
-    if not isinstance(body, dict) or not isinstance(body.get("aliases"), list):
+    data = body(request)
+    if not isinstance(data, dict) or not isinstance(data.get("aliases"), list):
         return error(400, "invalid_request", 'body must be {"aliases": [...]}')
-    aliases = [a for a in body["aliases"] if isinstance(a, str)]
+    expectation = data.get("expectation", "simple")
+    if expectation not in ("simple", "updated_tokens", "failed_tokens", "detailed"):
+        return error(
+            422,
+            "invalid_expectation",
+            "expectation must be simple, updated_tokens, failed_tokens or detailed",
+        )
+    aliases = [a for a in data["aliases"] if isinstance(a, str)]
     with transaction.atomic():
         found = set(Token.objects.filter(alias__in=aliases).values_list("alias", flat=True))
         Token.objects.filter(alias__in=found).delete()
     out: dict[str, Any] = {"status": "success"}
-    if body.get("include_failed_tokens"):
+    if expectation in ("updated_tokens", "detailed"):
+        out["updated_tokens"] = list(Token.objects.order_by("id").values_list("alias", flat=True))
+    if data.get("include_failed_tokens") or expectation in ("failed_tokens", "detailed"):
         out["failed_tokens"] = [a for a in aliases if a not in found]
     return Response(out)
 
 
-def _aliases(body: Any, key: str = "aliases") -> list[str] | Response:
-    if not isinstance(body, dict) or not isinstance(body.get(key), list) or not body[key]:
+def _aliases(data: Any, key: str = "aliases") -> list[str] | Response:
+    if not isinstance(data, dict) or not isinstance(data.get(key), list) or not data[key]:
         return error(400, "no_tokens", "No tokens provided")
-    return [a for a in body[key] if isinstance(a, str)]
+    return [a for a in data[key] if isinstance(a, str)]
 
 
 def _set_many(aliases: list[str], verb: str, **fields: Any) -> Response:
@@ -158,16 +132,16 @@ def _set_many(aliases: list[str], verb: str, **fields: Any) -> Response:
     )
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_status_set(request: Request) -> Response:
-    body = _body(request)
-    aliases = _aliases(body)
+    data = body(request)
+    aliases = _aliases(data)
     if isinstance(aliases, Response):
         return aliases
-    if "enabled" in body:
-        enabled = body["enabled"]
-    elif body.get("status") in ("enabled", "disabled"):
-        enabled = body["status"] == "enabled"
+    if "enabled" in data:
+        enabled = data["enabled"]
+    elif data.get("status") in ("enabled", "disabled"):
+        enabled = data["status"] == "enabled"
     else:
         return error(400, "invalid_status", 'give "enabled": true|false (or "status": "enabled"|"disabled")')
     if not isinstance(enabled, bool):
@@ -175,75 +149,120 @@ def tokens_status_set(request: Request) -> Response:
     return _set_many(aliases, "status", enabled=enabled)
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_alias_set(request: Request) -> Response:
-    body = _body(request)
-    if not isinstance(body, dict) or not body:
+    data = body(request)
+    if not isinstance(data, dict) or not data:
         return error(400, "no_tokens", "No tokens provided")
     done = failed = 0
-    for old, new in body.items():
+    for old, new in data.items():
         if (
             not isinstance(new, str)
             or not new.strip()
-            or Token.objects.filter(alias=new).exists()
+            or len(new.strip()) > 64
+            or Token.objects.filter(alias=new.strip()).exists()
             or not Token.objects.filter(alias=old).update(alias=new.strip())
         ):
             failed += 1
         else:
             done += 1
-    return Response(
-        {"status": "success", "message": f"Set aliases for {done} tokens, {failed} tokens failed"}
-    )
+    return Response({"status": "success", "message": f"Set alias for {done} tokens, {failed} tokens failed"})
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_proxy_set(request: Request) -> Response:
-    body = _body(request)
-    aliases = _aliases(body)
+    data = body(request)
+    aliases = _aliases(data)
     if isinstance(aliases, Response):
         return aliases
-    name = body.get("proxy")
+    name = data.get("proxy")
     proxy = None
     if name is not None:
-        proxy = Proxy.objects.filter(name=name).first()
+        proxy = Proxy.objects.filter(name=name).first() if isinstance(name, str) else None
         if proxy is None:
-            return error(404, "proxy_not_found", f"no proxy named {name!r}")
+            return error(404, "proxy_not_found", f"no proxy is named {name!r}")
     return _set_many(aliases, "proxy", proxy=proxy)
 
 
-@_admin_view(["POST"])
+@admin_view(["POST"])
 def tokens_timezone_set(request: Request) -> Response:
-    body = _body(request)
-    aliases = _aliases(body)
+    data = body(request)
+    aliases = _aliases(data)
     if isinstance(aliases, Response):
         return aliases
+    value = data.get("timezone")
     try:
-        tz = services.normalize_timezone(body.get("timezone"))
+        tz = services.normalize_timezone(value if isinstance(value, str) else None)
     except services.TokenInputError as exc:
         return error(422, "invalid_timezone", str(exc))
+    if value is not None and not isinstance(value, str):
+        return error(422, "invalid_timezone", "timezone must be an IANA name or null")
     return _set_many(aliases, "timezone", timezone=tz)
 
 
-# --- small generators (text/plain, no auth), in the original's formats ------------------------
+@admin_view(["POST"])
+def tokens_merge(request: Request) -> Response:
+    data = body(request)
+    if not isinstance(data, dict) or not data:
+        return error(400, "no_tokens", "No tokens provided")
+    try:
+        merged, failed = bulk.merge(data)
+    except services.TokenInputError as exc:
+        return error(422, "invalid_token", str(exc))
+    out: dict[str, Any] = {
+        "status": "success",
+        "message": f"Merged {merged} tokens, {len(failed)} tokens failed to merge",
+    }
+    if failed:
+        out["failed"] = failed
+    return Response(out)
 
 
-def _text(value: str) -> HttpResponse:
-    return HttpResponse(value, content_type="text/plain; charset=utf-8")
+# --- the calls to Cursor -------------------------------------------------------------------------
 
 
-def gen_uuid(request: Any) -> HttpResponse:
-    return _text(str(uuid.uuid4()))
+def _alias_list(data: Any) -> list[str] | Response:
+    """The maintenance routes take a JSON list of aliases (or {"aliases": [...]})."""
+    if isinstance(data, dict):
+        data = data.get("aliases")
+    if not isinstance(data, list) or not data:
+        return error(400, "no_tokens", "No tokens provided")
+    if not all(isinstance(a, str) for a in data):
+        return error(400, "invalid_request", "aliases must be strings")
+    return data
 
 
-def gen_hash(request: Any) -> HttpResponse:
-    return _text(checksum.random_hash(settings.SAFE_HASH))
+def _batch_reply(batch: maintenance.Batch, message: str) -> Response:
+    out: dict[str, Any] = {"status": "success", "message": message}
+    if batch.failed:
+        out["failed"] = batch.failures()
+    return Response(out)
 
 
-def gen_checksum(request: Any) -> HttpResponse:
-    return _text(
-        checksum.build(checksum.random_hash(settings.SAFE_HASH), checksum.random_hash(settings.SAFE_HASH))
+@admin_view(["POST"])
+def tokens_profile_update(request: Request) -> Response:
+    aliases = _alias_list(body(request))
+    if isinstance(aliases, Response):
+        return aliases
+    batch = maintenance.update_profiles(aliases)
+    return _batch_reply(batch, f"Updated {batch.done} token profiles, {batch.failed} tokens failed to update")
+
+
+@admin_view(["POST"])
+def tokens_config_version_update(request: Request) -> Response:
+    aliases = _alias_list(body(request))
+    if isinstance(aliases, Response):
+        return aliases
+    batch = maintenance.update_config_versions(aliases)
+    return _batch_reply(
+        batch, f"Updated {batch.done} token config versions, {batch.failed} tokens failed to update"
     )
 
 
-def get_checksum_header(request: Any) -> HttpResponse:
-    return _text(checksum.time_header())
+@admin_view(["POST"])
+def tokens_refresh(request: Request) -> Response:
+    aliases = _alias_list(body(request))
+    if isinstance(aliases, Response):
+        return aliases
+    batch = maintenance.refresh_tokens(aliases)
+    return _batch_reply(batch, f"Refreshed {batch.done} tokens, {batch.failed} tokens failed to refresh")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from cursorapi import crypto
@@ -122,56 +123,6 @@ def save_new_token(token: Token) -> Token:
     return token
 
 
-@dataclass
-class ImportReport:
-    added: int = 0
-    updated: int = 0
-    skipped: int = 0
-    bad: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
-
-
-def import_legacy_lines(lines: Iterable[str]) -> ImportReport:
-    """The original's `.tokens` file: `token` or `token,checksum` per line, `#` comments.
-
-    Good lines are kept even when others are bad; a token already in the pool is updated (its
-    checksum, when the line has one) rather than duplicated, so running an import twice is harmless.
-    """
-    report = ImportReport()
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        value, _, checksum_value = line.partition(",")
-        try:
-            token = build_token(value.strip(), checksum_value=checksum_value.strip())
-        except TokenInputError as exc:
-            report.bad.append((number, str(exc)))
-            continue
-        existing = Token.objects.filter(token_digest=token.token_digest).first()
-        if existing is None:
-            try:
-                save_new_token(token)
-            except IntegrityError:
-                report.skipped += 1
-                continue
-            report.added += 1
-        elif (
-            checksum_value.strip()
-            and checksum.split(checksum_value.strip())
-            and (
-                existing.checksum_first,
-                existing.checksum_second,
-            )
-            != (token.checksum_first, token.checksum_second)
-        ):
-            existing.checksum_first, existing.checksum_second = token.checksum_first, token.checksum_second
-            existing.save(update_fields=["checksum_first", "checksum_second", "updated_at"])
-            report.updated += 1
-        else:
-            report.skipped += 1
-    return report
-
-
 # --- the pool ------------------------------------------------------------------------------------
 
 
@@ -213,8 +164,25 @@ class Lease:
 
 
 def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
-    """The account for this caller's next upstream call: its pinned token, or the pool's next."""
+    """The account for this caller's next upstream call: its pinned token, or the pool's next.
+
+    A dynamic key brings its own account: no pool token, through the proxy the key names.
+    """
+    if caller.account is not None:
+        name = caller.key.proxy_name if caller.key is not None else None
+        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name)))
     return acquire(alias=caller.pinned_alias, exclude=exclude)
+
+
+def proxy_url(name: str | None) -> str | None:
+    """The URL of the proxy with this name; an unknown or missing name means the general proxy."""
+    if name:
+        from proxies.models import Proxy
+
+        url = Proxy.objects.filter(name=name).values_list("url", flat=True).first()
+        if url is not None:
+            return url
+    return _general_proxy()
 
 
 def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:

@@ -62,7 +62,8 @@ def _unauthorized(error: ErrorFn, request: HttpRequest) -> JsonResponse:
         return error(
             401, "Missing API key: send Authorization: Bearer <key> or x-api-key.", "authentication_error"
         )
-    return error(401, "Invalid API key.", "authentication_error", code="invalid_api_key")
+    message = getattr(request, "auth_problem", None) or "Invalid API key."
+    return error(401, message, "authentication_error", code="invalid_api_key")
 
 
 async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.Caller, Any] | HttpResponse:
@@ -145,6 +146,9 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         chat = await anthropic.parse(body, catalog, _headers(request), counting=True)
     except ChatInputError as exc:
         return _anthropic_input_error(exc)
+    if refused := await _refused(caller, chat.model.model.id):
+        status, kind, message = refused
+        return _anthropic_error(status, message, kind)
     try:
         lease = await db(pool.lease_for)(caller)
         message = cursor_request.build(chat, client_version=runtime_config.current()["cursor_client_version"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from io import StringIO
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def test_tokens_are_encrypted_at_rest(tmp_path: Path) -> None:
 def test_a_file_with_nothing_usable_fails(tmp_path: Path) -> None:
     path = tmp_path / "t"
     path.write_text("nope\n")
-    with pytest.raises(CommandError, match="no line"):
+    with pytest.raises(CommandError, match="no row"):
         run(path)
     with pytest.raises(CommandError, match="no such file"):
         run(tmp_path / "missing")
@@ -87,3 +88,172 @@ def test_rotating_the_encryption_key_keeps_tokens_readable(tmp_path: Path, setti
     settings.TOKEN_ENCRYPTION_KEYS = ["old-key"]
     with pytest.raises(ValueError, match="TOKEN_ENCRYPTION_KEY does not match"):
         Token.objects.get()
+
+
+def _r4_export(token: str, alias: str = "alice") -> dict:
+    return {
+        "status": "success",
+        "tokens": [
+            [
+                0,
+                alias,
+                {
+                    "primary_token": token,
+                    "checksum": {"first": "a" * 64, "second": "b" * 64},
+                    "client_key": "c" * 64,
+                    "session_id": "6f1c2a0e-8d4b-4a53-9c57-0b7e6e0f2a11",
+                    "config_version": "0a6b1b1c-2d3e-4f50-8a61-72839495a6b7",
+                    "proxy": "corp",
+                    "timezone": "Asia/Tokyo",
+                    "gcpp_host": "US",
+                    "status": {"enabled": False, "health": {"backoff_until": 0, "consecutive_failures": 0}},
+                    "user": {"user_id": 7, "email": "alice@example.test", "is_enterprise_user": False},
+                    "usage": {
+                        "membership_type": "pro",
+                        "individual_usage": {"plan": {"used": 5, "limit": 500}},
+                    },
+                },
+            ],
+            [1, "broken", {"primary_token": "nope"}],
+            [2, "odd"],
+        ],
+        "tokens_count": 3,
+    }
+
+
+def test_json_export_of_the_original_imports_idempotently(tmp_path: Path) -> None:
+    from proxies.models import Proxy
+
+    Proxy.objects.create(name="corp", url="http://proxy.example:3128")
+    token = jwt.mint()
+    path = tmp_path / "tokens.json"
+    path.write_text(json.dumps(_r4_export(token)))
+    out, err = run(path)
+    assert "added 1, updated 0, skipped 0, bad 2" in out
+    assert "tokens[1]: token must be a JWT" in err and "tokens[2]: the token info must be an object" in err
+    alice = Token.objects.get(alias="alice")
+    assert (alice.primary_token, alice.client_key, alice.gcpp_host, alice.timezone) == (
+        token,
+        "c" * 64,
+        "US",
+        "Asia/Tokyo",
+    )
+    assert (
+        not alice.enabled and alice.proxy.name == "corp" and str(alice.config_version).startswith("0a6b1b1c")
+    )
+    assert (alice.email, alice.membership_type, alice.usage_used, alice.usage_limit) == (
+        "alice@example.test",
+        "pro",
+        5,
+        500,
+    )
+    assert "added 0, updated 0, skipped 1, bad 2" in run(path)[0]
+    changed = _r4_export(token)
+    changed["tokens"][0][2]["timezone"] = "Europe/Paris"
+    path.write_text(json.dumps(changed))
+    assert "added 0, updated 1, skipped 0" in run(path)[0]
+    assert Token.objects.get(alias="alice").timezone == "Europe/Paris" and Token.objects.count() == 1
+
+
+def test_r3_json_export(tmp_path: Path) -> None:
+    token = jwt.mint()
+    export = {
+        "status": "success",
+        "tokens": [
+            [
+                0,
+                "bob",
+                {
+                    "bundle": {
+                        "primary_token": token,
+                        "checksum": {"first": "1" * 64, "second": "2" * 64},
+                        "session_id": "6f1c2a0e-8d4b-4a53-9c57-0b7e6e0f2a11",
+                        "user": {"email": "bob@example.test", "name": "Bob"},
+                    },
+                    "status": "disabled",
+                    "stripe": {"membership_type": "ultra"},
+                },
+            ]
+        ],
+    }
+    path = tmp_path / "r3.json"
+    path.write_text(json.dumps(export))
+    assert "added 1" in run(path)[0]
+    bob = Token.objects.get(alias="bob")
+    assert not bob.enabled and bob.email == "bob@example.test" and bob.membership_type == "ultra"
+    assert bob.checksum_first == "1" * 64
+
+
+def test_csv_with_proxy_and_timezone(tmp_path: Path) -> None:
+    from proxies.models import Proxy
+
+    Proxy.objects.create(name="corp", url="socks5://127.0.0.1:1080")
+    a, b = jwt.mint(), jwt.mint()
+    path = tmp_path / "pool.csv"
+    path.write_text(
+        f"alias,token,proxy,timezone\nann,{a},corp,Europe/Oslo\nben,{b}\n\ncat,garbage\nbad,{jwt.mint()},,Mars/Base\nghost,{jwt.mint()},nowhere\n"
+    )
+    out, err = run(path)
+    assert "added 3, updated 0, skipped 0, bad 2" in out
+    assert "line 5: token must be a JWT" in err and "line 6: unknown timezone 'Mars/Base'" in err
+    assert "line 7: warning: no proxy is named 'nowhere'" in err
+    ann = Token.objects.get(alias="ann")
+    assert (
+        ann.proxy.name == "corp"
+        and ann.timezone == "Europe/Oslo"
+        and Token.objects.get(alias="ben").proxy is None
+    )
+    assert "added 0, updated 0, skipped 3, bad 2" in run(path)[0]
+
+
+def test_progress_bar_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text("".join(f"t{n},{jwt.mint()}\n" for n in range(20)))
+    out, err = StringIO(), StringIO()
+    call_command("import_tokens", str(path), "--progress", stdout=out, stderr=err)
+    assert "added 20" in out.getvalue() and "20/20" in err.getvalue() and "[####" in err.getvalue()
+    out, err = StringIO(), StringIO()
+    call_command("import_tokens", str(path), stdout=out, stderr=err)
+    assert err.getvalue() == ""  # not a TTY, not asked
+
+
+def test_a_malformed_json_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text("{oops")
+    with pytest.raises(CommandError, match="not JSON"):
+        run(path)
+    path.write_text('{"tokens": 3}')
+    with pytest.raises(CommandError, match="/tokens/get"):
+        run(path)
+
+
+def test_import_proxies(tmp_path: Path) -> None:
+    from proxies.models import Proxy
+
+    path = tmp_path / "proxies.json"
+    state = {
+        "status": "success",
+        "proxies": {
+            "sys": "sys",
+            "corp": "http://u:pw@proxy.example:3128",
+            "old": "socks4://h:1",
+            "hidden": "http://u:***@h:1",
+        },
+        "proxies_count": 4,
+        "general_proxy": "corp",
+    }
+    path.write_text(json.dumps(state))
+    out, err = StringIO(), StringIO()
+    call_command("import_proxies", str(path), stdout=out, stderr=err)
+    assert "added 2, updated 0, skipped 0, bad 2" in out.getvalue()
+    assert (
+        "old: socks4 proxies are not supported" in err.getvalue()
+        and "hidden: its password is masked" in err.getvalue()
+    )
+    assert Proxy.objects.get(is_general=True).url == "http://u:pw@proxy.example:3128"
+    out = StringIO()
+    call_command("import_proxies", str(path), stdout=out, stderr=StringIO())
+    assert "added 0, updated 0, skipped 2" in out.getvalue()
+    path.write_text('{"nope": 1}')
+    with pytest.raises(CommandError, match="/proxies/get"):
+        call_command("import_proxies", str(path), stdout=StringIO(), stderr=StringIO())

@@ -138,3 +138,159 @@ def test_generators(client: Client) -> None:
     assert len(value) == 137 and checksum.verify(value) is None
     header = client.get("/get-checksum-header").content.decode()
     assert header == checksum.time_header() or len(header) == 8
+
+
+def test_get_shows_the_r4_shape_and_set_round_trips_it(api: Client) -> None:
+    corp = Proxy.objects.create(name="corp", url="http://proxy.example:3128")
+    keep = add_token("keep", timezone_name="Asia/Tokyo")
+    Token.objects.filter(pk=keep.pk).update(proxy=corp, health="invalid")
+    add_token("drop")
+    listing = post(api, "/tokens/get", {})[1]
+    (_, alias, info) = listing["tokens"][0]
+    assert alias == "keep" and info["proxy"] == "corp" and info["timezone"] == "Asia/Tokyo"
+    assert info["status"] == {
+        "enabled": True,
+        "health": {"backoff_until": 2**64 - 1, "consecutive_failures": 1},
+    }
+    assert "secondary_token" not in info and "user" not in info
+
+    fresh = jwt.mint()
+    r3_item = {  # R3's shape: the bundle nested, status a string
+        "bundle": {
+            "primary_token": fresh,
+            "checksum": {"first": "a" * 64, "second": "b" * 64},
+            "session_id": str(uuid.uuid4()),
+            "user": {"email": "r3@example.test", "name": "R3"},
+        },
+        "status": "disabled",
+    }
+    status, body = post(api, "/tokens/set", [["keep", {**info, "timezone": "Europe/Oslo"}], ["r3", r3_item]])
+    assert status == 200 and body == {
+        "status": "success",
+        "tokens_count": 2,
+        "message": "Token files have been updated and reloaded",
+    }
+    kept = Token.objects.get(alias="keep")
+    assert kept.pk == keep.pk and kept.timezone == "Europe/Oslo" and kept.health == "invalid"
+    assert kept.proxy == corp and not Token.objects.filter(alias="drop").exists()
+    r3 = Token.objects.get(alias="r3")
+    assert r3.primary_token == fresh and not r3.enabled and r3.email == "r3@example.test"
+    assert r3.checksum_first == "a" * 64
+
+    status, body = post(api, "/tokens/set", [["x", {"primary_token": "garbage"}]])
+    assert status == 422 and body["error"] == "invalid_token" and body["message"].startswith("[0]")
+    assert post(api, "/tokens/set", {"not": "a list"})[0] == 400
+    assert Token.objects.count() == 2  # a refused set changes nothing
+
+
+def test_merge_overwrites_only_given_fields(api: Client) -> None:
+    token = add_token("m")
+    Proxy.objects.create(name="corp", url="socks5://127.0.0.1:1080")
+    new_primary = jwt.mint()
+    status, body = post(
+        api,
+        "/tokens/merge",
+        {
+            "m": {
+                "primary_token": new_primary,
+                "checksum": {"first": "c" * 64, "second": "d" * 64},
+                "proxy": "corp",
+            },
+            "ghost": {"timezone": "Asia/Tokyo"},
+        },
+    )
+    assert status == 200 and body["message"] == "Merged 1 tokens, 1 tokens failed to merge"
+    assert body["failed"] == {"ghost": "no token has this alias"}
+    merged = Token.objects.get(pk=token.pk)
+    assert merged.primary_token == new_primary and merged.checksum_second == "d" * 64
+    assert merged.proxy.name == "corp" and merged.client_key == token.client_key
+    for bad, field in (
+        ({"m": {"client_key": "xyz"}}, "client_key"),
+        ({"m": {"session_id": "nope"}}, "session_id"),
+        ({"m": {"timezone": "Mars/Base"}}, "timezone"),
+        ({"m": {"proxy": "nowhere"}}, "proxy"),
+        ({"m": {"colour": "red"}}, "unknown fields colour"),
+        ({"m": "x"}, "must be an object"),
+    ):
+        status, body = post(api, "/tokens/merge", bad)
+        assert status == 422 and field in body["message"] and body["message"].startswith("m:")
+    assert post(api, "/tokens/merge", {})[1]["error"] == "no_tokens"
+    assert Token.objects.get(pk=token.pk).primary_token == new_primary
+
+
+def test_del_expectations(api: Client) -> None:
+    add_token("a")
+    add_token("b")
+    status, body = post(api, "/tokens/del", {"aliases": ["a", "zz"], "expectation": "detailed"})
+    assert body == {"status": "success", "updated_tokens": ["b"], "failed_tokens": ["zz"]}
+    assert post(api, "/tokens/del", {"aliases": ["b"]})[1] == {"status": "success"}
+    status, body = post(api, "/tokens/del", {"aliases": [], "expectation": "everything"})
+    assert status == 422 and body["error"] == "invalid_expectation"
+
+
+def test_add_takes_r3_status_and_refuses_a_bad_enabled(api: Client) -> None:
+    status, body = post(
+        api, "/tokens/add", {"tokens": [{"token": jwt.mint(), "alias": "off"}], "status": "disabled"}
+    )
+    assert status == 200 and not Token.objects.get(alias="off").enabled
+    post(api, "/tokens/add", {"tokens": [{"token": jwt.mint(), "alias": "on"}], "enabled": True})
+    assert Token.objects.get(alias="on").enabled
+    status, body = post(api, "/tokens/add", {"tokens": [], "enabled": "yes"})
+    assert status == 400 and body["message"] == "enabled must be true or false"
+    status, body = post(api, "/tokens/timezone/set", {"aliases": ["on"], "timezone": 5})
+    assert status == 422 and body["error"] == "invalid_timezone"
+
+
+def test_get_never_leaks_into_errors(api: Client) -> None:
+    secret = jwt.mint()
+    status, body = post(api, "/tokens/add", {"tokens": [{"token": secret[:-3]}]})
+    assert secret[:-3] not in str(body)
+    status, body = post(api, "/tokens/set", [["x", {"primary_token": secret[:-3]}]])
+    assert status == 422 and secret[:-3] not in str(body)
+
+
+ADMIN_ROUTES = [
+    "/tokens/get",
+    "/tokens/set",
+    "/tokens/add",
+    "/tokens/del",
+    "/tokens/status/set",
+    "/tokens/alias/set",
+    "/tokens/proxy/set",
+    "/tokens/timezone/set",
+    "/tokens/merge",
+    "/tokens/profile/update",
+    "/tokens/config-version/update",
+    "/tokens/refresh",
+    "/proxies/get",
+    "/proxies/set",
+    "/proxies/add",
+    "/proxies/del",
+    "/proxies/set-general",
+]
+
+
+@pytest.mark.parametrize("path", ADMIN_ROUTES)
+def test_every_admin_route_checks_auth_and_json(api: Client, path: str) -> None:
+    add_token("kept")
+    for client in (Client(), Client(HTTP_AUTHORIZATION="Bearer wrong"), Client(HTTP_X_API_KEY=ADMIN)):
+        response = client.post(path, {}, content_type="application/json")
+        assert response.status_code == 401
+        assert response.json() == {
+            "status": "error",
+            "code": 401,
+            "error": "unauthorized",
+            "message": "Invalid authorization token",
+        }
+    if path != "/tokens/get" and path != "/proxies/get":
+        bad = api.post(path, '{"aliases": [', content_type="application/json")
+        assert bad.status_code == 400 and bad.json()["error"] == "invalid_json"
+    assert api.get(path).status_code == 405
+    assert Token.objects.filter(alias="kept").exists()
+
+
+def test_set_can_swap_two_aliases(api: Client) -> None:
+    a, b = add_token("a"), add_token("b")
+    listing = {alias: info for _, alias, info in post(api, "/tokens/get", {})[1]["tokens"]}
+    assert post(api, "/tokens/set", [["b", listing["a"]], ["a", listing["b"]]])[0] == 200
+    assert Token.objects.get(pk=a.pk).alias == "b" and Token.objects.get(pk=b.pk).alias == "a"
