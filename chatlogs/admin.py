@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
 
 from .models import ChatLog
 
@@ -40,7 +41,31 @@ class ChatLogAdmin(admin.ModelAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
     list_per_page = 100
-    readonly_fields = [f.name for f in ChatLog._meta.fields]
+    readonly_fields = [*(f.name for f in ChatLog._meta.fields if f.name != "delays"), "chain"]
+
+    @admin.display(description="Chain (per upstream frame)")
+    def chain(self, obj: ChatLog) -> str:
+        """Each content frame: its characters, the wait before it and the time since the request began."""
+        if not obj.delays:
+            return "-"
+        rows, elapsed = [], 0.0
+        widest = max(ms for _, ms in obj.delays) or 1
+        for number, (chars, ms) in enumerate(obj.delays, 1):
+            elapsed += ms
+            bar = max(1, round(120 * ms / widest))
+            rows.append((number, chars, f"{ms:.1f}", f"{elapsed:.1f}", bar))
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{} ms</td><td>{} ms</td>"
+            '<td><span style="display:inline-block;height:.7em;width:{}px;background:#79aec8">'
+            "</span></td></tr>",
+            rows,
+        )
+        return format_html(
+            "<table><thead><tr><th>#</th><th>chars</th><th>wait</th><th>at</th><th></th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
 
     def has_add_permission(self, request) -> bool:
         return False

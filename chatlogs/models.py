@@ -25,7 +25,12 @@ class ChatLog(models.Model):
     token_alias = models.CharField(max_length=64, blank=True, default="")  # kept if the token goes
     # The named API key that made the request, if any: it may read its own records only.
     api_key = models.ForeignKey(
-        "tokens.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="chat_logs"
+        "tokens.ApiKey",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="chat_logs",
+        db_index=False,  # the (api_key, created_at) index below serves lookups by key too
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -40,6 +45,10 @@ class ChatLog(models.Model):
     # Only with LOG_CONTENT=true: prompts and replies are private by default.
     prompt = models.TextField(blank=True, default="")
     reply = models.TextField(blank=True, default="")
+    thinking = models.TextField(blank=True, default="")
+    # The original's chain delays: one [characters, milliseconds since the previous one] pair per
+    # upstream frame that carried content. Timing only, so kept whatever LOG_CONTENT says.
+    delays = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -52,6 +61,8 @@ class ChatLog(models.Model):
             ),
             models.Index(fields=["error"], condition=~models.Q(error=""), name="chatlog_error_idx"),
             models.Index(fields=["stream", "id"], name="chatlog_stream_idx"),
+            # A named key's daily budget counts its records since midnight on every request.
+            models.Index(fields=["api_key", "created_at"], name="chatlog_key_time_idx"),
         ]
 
     def __str__(self) -> str:

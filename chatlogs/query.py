@@ -153,6 +153,11 @@ def record(log: ChatLog) -> dict[str, Any]:
         chain["prompt"] = log.prompt
     if log.reply:
         chain["reply"] = log.reply
+    if log.delays:
+        # The original's shape: the reply text (empty unless LOG_CONTENT) and [chars, seconds] pairs.
+        chain["delays"] = [log.reply, [[chars, ms / 1000] for chars, ms in log.delays]]
+    if log.thinking:
+        chain["think"] = log.thinking
     out: dict[str, Any] = {
         "id": log.pk,
         "timestamp": log.created_at.isoformat(),

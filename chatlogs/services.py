@@ -24,6 +24,8 @@ class Outcome:
     completion_tokens: int | None = None
     finish_reason: str = ""
     reply: str = ""
+    thinking: str = ""
+    delays: list[list[float]] | None = None
 
 
 def start(
@@ -64,6 +66,8 @@ def finish(log_id: int, outcome: Outcome) -> None:
         completion_tokens=outcome.completion_tokens,
         finish_reason=outcome.finish_reason,
         reply=outcome.reply,
+        thinking=outcome.thinking,
+        delays=outcome.delays,
     )
 
 

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 # Cursor error numbers that mean the account itself is unusable (logged out, revoked, expired).
 AUTH_ERRORS = {1, 2, 3, 11, 12, 38, 42}
+MAX_DELAYS = 4096  # chain pairs kept per log record
 
 
 class ChatFailure(Exception):
@@ -109,6 +110,10 @@ class ChatRun:
     first_content_at: float | None = None
     chars_out: int = 0
     reply_parts: list[str] = field(default_factory=list)
+    thinking_parts: list[str] = field(default_factory=list)
+    # (characters, seconds since the previous content frame) per upstream frame with content.
+    delays: list[tuple[int, float]] = field(default_factory=list)
+    _last_content_at: float | None = None
     finish: Finish | None = None
     failure: ChatFailure | None = None
     cancelled: bool = False
@@ -171,9 +176,14 @@ class ChatRun:
             async for payloads in stream:
                 batch: list[Event] = []
                 for payload in payloads:
-                    batch.extend(decoder.feed(payload))
-                for event in batch:
-                    self._count(event)  # type: ignore[arg-type]
+                    events = decoder.feed(payload)
+                    if events:
+                        before = self.chars_out
+                        for event in events:
+                            self._count(event)  # type: ignore[arg-type]
+                        if self.chars_out != before:
+                            self._delay(self.chars_out - before)
+                        batch.extend(events)
                 if limit is not None and (self.chars_out + 3) // 4 >= limit:
                     # Cursor has no output limit to set; stop reading at the caller's budget.
                     tail, _ = decoder.finish()
@@ -200,13 +210,27 @@ class ChatRun:
         if token is not None and token.health != "ok":  # a healthy token needs no write, nor a thread hop
             await db(pool.report_success)(token)
 
+    def _delay(self, chars: int) -> None:
+        now = time.perf_counter()
+        since = now - (self._last_content_at or self.started)
+        self._last_content_at = now
+        if len(self.delays) < MAX_DELAYS:
+            self.delays.append((chars, since))
+        else:  # a very long reply: the last pair absorbs the rest rather than growing the record
+            last_chars, last_since = self.delays[-1]
+            self.delays[-1] = (last_chars + chars, last_since + since)
+
     def _count(self, event: ContentEvent) -> None:
         if self.first_content_at is None:
             self.first_content_at = time.perf_counter()
-        if isinstance(event, TextDelta | ThinkingDelta):
+        if isinstance(event, TextDelta):
             self.chars_out += len(event.text)
-            if self.keep_reply and isinstance(event, TextDelta):
+            if self.keep_reply:
                 self.reply_parts.append(event.text)
+        elif isinstance(event, ThinkingDelta):
+            self.chars_out += len(event.text)
+            if settings.LOG_CONTENT:
+                self.thinking_parts.append(event.text)
         elif isinstance(event, ToolCallDelta):
             self.chars_out += len(event.arguments)
             if self.keep_reply:
@@ -329,7 +353,9 @@ class ChatRun:
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             finish_reason=self.finish.reason if self.finish else "",
-            reply="".join(self.reply_parts),
+            reply="".join(self.reply_parts) if settings.LOG_CONTENT else "",
+            thinking="".join(self.thinking_parts),
+            delays=[[chars, round(since * 1000, 1)] for chars, since in self.delays] or None,
         )
         try:
             # The record must not be lost to a second cancellation while it is written.
