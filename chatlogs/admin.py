@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
-from .models import ChatLog
+from .models import Chain, ChatLog
 
 
 class CappedPaginator(Paginator):
@@ -41,16 +41,17 @@ class ChatLogAdmin(admin.ModelAdmin):
     paginator = CappedPaginator
     show_full_result_count = False
     list_per_page = 100
-    readonly_fields = [*(f.name for f in ChatLog._meta.fields if f.name != "delays"), "chain"]
+    readonly_fields = [*(f.name for f in ChatLog._meta.fields), "chain_table"]
 
     @admin.display(description="Chain (per upstream frame)")
-    def chain(self, obj: ChatLog) -> str:
+    def chain_table(self, obj: ChatLog) -> str:
         """Each content frame: its characters, the wait before it and the time since the request began."""
-        if not obj.delays:
+        delays = Chain.objects.filter(log=obj).values_list("delays", flat=True).first()
+        if not delays:
             return "-"
         rows, elapsed = [], 0.0
-        widest = max(ms for _, ms in obj.delays) or 1
-        for number, (chars, ms) in enumerate(obj.delays, 1):
+        widest = max(ms for _, ms in delays) or 1
+        for number, (chars, ms) in enumerate(delays, 1):
             elapsed += ms
             bar = max(1, round(120 * ms / widest))
             rows.append((number, chars, f"{ms:.1f}", f"{elapsed:.1f}", bar))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
-from .models import ChatLog, Status
+from .models import Chain, ChatLog, Status
 
 
 @dataclass(slots=True)
@@ -52,7 +53,14 @@ def start(
 
 
 def finish(log_id: int, outcome: Outcome) -> None:
-    ChatLog.objects.filter(pk=log_id).update(
+    with transaction.atomic():
+        # The record may have been removed by retention meanwhile: then there is nothing to attach to.
+        if _finish(log_id, outcome) and outcome.delays:
+            Chain.objects.create(log_id=log_id, delays=outcome.delays)
+
+
+def _finish(log_id: int, outcome: Outcome) -> int:
+    return ChatLog.objects.filter(pk=log_id).update(
         status=outcome.status,
         http_status=outcome.http_status,
         error=outcome.error[:500],
@@ -67,7 +75,6 @@ def finish(log_id: int, outcome: Outcome) -> None:
         finish_reason=outcome.finish_reason,
         reply=outcome.reply,
         thinking=outcome.thinking,
-        delays=outcome.delays,
     )
 
 

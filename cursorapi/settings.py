@@ -121,6 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests share the database with a server thread, which an in-memory database cannot do well.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Our queries are short; PostgreSQL's JIT costs ~20 ms compiling each large count (the log
+    # filters over millions of rows) and wins nothing back. A DATABASE_URL option still overrides.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options.setdefault("options", "-c jit=off")
 # Connections live in the worker threads that serve database work and are reused for this long;
 # a connection that failed is replaced before its next use (see cursorapi.chat.service.db).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)

@@ -34,9 +34,9 @@ def test_each_content_frame_is_a_pair_in_the_chain(live, pool_token, openai_clie
     text = _stream(openai_client, 'hi\n#fake: reply="abcdefghij" chunks=5 delay_ms=40')
     assert text == "abcdefghij"
     log = last_log()
-    assert [chars for chars, _ in log.delays] == [2, 2, 2, 2, 2]
+    assert [chars for chars, _ in log.chain.delays] == [2, 2, 2, 2, 2]
     # After the first, each frame waited for the fake's 40 ms pacing.
-    assert all(ms >= 30 for _, ms in log.delays[1:])
+    assert all(ms >= 30 for _, ms in log.chain.delays[1:])
 
     (record,) = _logs_get(live, limit=1, reverse=True)["logs"]
     reply_text, pairs = record["chain"]["delays"]
@@ -50,7 +50,7 @@ def test_thinking_and_reply_are_kept_only_with_log_content(live, pool_token, ope
     _stream(openai_client, prompt)
     private = last_log()
     assert private.reply == "" and private.thinking == ""
-    assert private.delays  # timing is not content
+    assert private.chain.delays  # timing is not content
 
     settings.LOG_CONTENT = True
     _stream(openai_client, prompt)

@@ -159,3 +159,16 @@ def test_logs_tokens_get_is_for_the_admin(api: Client, records) -> None:
 def test_logs_page_leads_to_the_admin(api: Client) -> None:
     response = api.get("/logs")
     assert response.status_code == 302 and response["Location"] == "/admin/chatlogs/chatlog/"
+
+
+@pytest.mark.parametrize("few", [True, False])
+def test_both_paging_plans_give_the_same_pages(api: Client, records, monkeypatch, few: bool) -> None:
+    from chatlogs import query as logquery
+
+    # A filter matching few rows is paged through its own index (id + 0 sorts), a broad one by the id index.
+    monkeypatch.setattr(logquery, "FEW_MATCHES", 10_000 if few else 0)
+    sql = str(logquery.page({"reverse": True}, ChatLog.objects.all(), matching=4).query)
+    assert ("+ 0" in sql) is few
+    assert ids(get(api, {"reverse": True, "offset": 1, "limit": 2})) == ["failed", "usage"]
+    assert ids(get(api, {"offset": 1, "limit": 2})) == ["usage", "failed"]
+    assert ids(get(api, {"stream": False, "reverse": True})) == ["pending", "failed", "old"]

@@ -39,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, format: str, query: str, output: str, **options: Any) -> None:
         try:
             filters = json.loads(query)
-            qs = logquery.filtered(filters, ChatLog.objects.select_related("token")).order_by("id")
+            qs = logquery.filtered(filters, logquery.with_chain(ChatLog.objects.all())).order_by("id")
         except (ValueError, logquery.BadFilter) as exc:
             raise CommandError(f"bad --query: {exc}") from exc
         if output == "-":
