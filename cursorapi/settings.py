@@ -215,6 +215,9 @@ KEY_PREFIX = env.str("KEY_PREFIX", default="sk-")
 PROFILE_REFRESH_INTERVAL = env.int("PROFILE_REFRESH_INTERVAL", default=0)
 # Upstream calls a profile or config-version refresh makes at once, across tokens.
 PROFILE_REFRESH_CONCURRENCY = env.int("PROFILE_REFRESH_CONCURRENCY", default=8)
+# Seconds between the polls of a web token's upgrade to a session token (Cursor's deep login) while
+# Cursor says the login is still pending; the original waits 1 s, five polls at most.
+DEEP_LOGIN_POLL_INTERVAL = env.float("DEEP_LOGIN_POLL_INTERVAL", default=1.0)
 # (section end: management)
 
 # --- Request logs, runtime config, health (issue 5) ---------------------------------------------

@@ -23,6 +23,9 @@ def test_mint_token_prints_tokens_the_fake_accepts_or_refuses() -> None:
     out = StringIO()
     call_command("fakecursor", "--mint-token", "--expired", stdout=out)
     assert jwt.parse(out.getvalue().strip()).expired()
+    out = StringIO()
+    call_command("fakecursor", "--mint-token", "--web", stdout=out)
+    assert jwt.parse(out.getvalue().strip()).token_type == "web"
 
 
 def _free_port() -> int:

@@ -195,7 +195,7 @@ class TokenAdmin(admin.ModelAdmin):
         outcomes = maintenance.refresh_config_versions(list(queryset.select_related("proxy")))
         self._report(request, "Config version refresh", outcomes)
 
-    @admin.action(description="Refresh the token (new session token from Cursor)")
+    @admin.action(description="Refresh the token (new session token from Cursor; web tokens are upgraded)")
     def refresh_token(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
         aliases = list(queryset.values_list("alias", flat=True))
         self._report(request, "Token refresh", maintenance.refresh_tokens(aliases).outcomes)

@@ -21,8 +21,8 @@ from django.utils import timezone
 from google.protobuf.message import DecodeError
 
 from cursorapi import crypto, upstream_client
-from cursorapi.upstream import hosts
-from cursorapi.upstream.errors import UpstreamError
+from cursorapi.upstream import deep_login, hosts, jwt
+from cursorapi.upstream.errors import ProtocolError, UpstreamError
 from cursorapi.upstream.headers import Account
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 
@@ -65,19 +65,22 @@ def _reason(exc: BaseException) -> str:
 
 
 def _gather(
-    jobs: list[tuple[Token, Account]], call: Callable[[Account], Awaitable[T]]
+    jobs: list[tuple[Token, Account]], call: Callable[[Token, Account], Awaitable[T]]
 ) -> list[T | BaseException]:
-    """Run `call` for every account at once (bounded), on the management loop."""
+    """Run `call` for every token's account at once (bounded), on the management loop.
+
+    `call` may read the token's loaded fields but not query: it runs on the management loop's thread.
+    """
     limit = max(1, settings.PROFILE_REFRESH_CONCURRENCY)
 
     async def all_of() -> list[T | BaseException]:
         gate = asyncio.Semaphore(limit)
 
-        async def one(account: Account) -> T:
+        async def one(token: Token, account: Account) -> T:
             async with gate:
-                return await call(account)
+                return await call(token, account)
 
-        return await asyncio.gather(*(one(account) for _, account in jobs), return_exceptions=True)
+        return await asyncio.gather(*(one(token, account) for token, account in jobs), return_exceptions=True)
 
     if not jobs:
         return []
@@ -102,7 +105,7 @@ def update_profiles(aliases: Iterable[str]) -> Batch:
 def refresh_profiles(tokens: list[Token]) -> list[Outcome]:
     client = upstream_client.get()
     jobs = [(t, services.account_for(t)) for t in tokens]
-    replies = _gather(jobs, lambda account: profiles.fetch(client, account))
+    replies = _gather(jobs, lambda _, account: profiles.fetch(client, account))
     outcomes = []
     for (token, _), reply in zip(jobs, replies, strict=True):
         if isinstance(reply, BaseException):
@@ -167,7 +170,8 @@ def refresh_config_versions(tokens: list[Token]) -> list[Outcome]:
             outcomes.append(Outcome(token.alias, why))
         else:
             jobs.append((token, services.account_for(token)))
-    for (token, _), reply in zip(jobs, _gather(jobs, fetch_config_version), strict=True):
+    replies = _gather(jobs, lambda _, account: fetch_config_version(account))
+    for (token, _), reply in zip(jobs, replies, strict=True):
         if isinstance(reply, BaseException):
             outcomes.append(Outcome(token.alias, _reason(reply)))
         else:
@@ -179,51 +183,92 @@ def refresh_config_versions(tokens: list[Token]) -> list[Outcome]:
 # --- token refresh -----------------------------------------------------------------------------
 
 
-async def _refreshed(account: Account) -> str:
+@dataclass(frozen=True, slots=True)
+class _Renewal:
+    token: str = ""
+    upgraded: bool = False  # from a web token's deep login, not from the session token's refresh
+    error: str | None = None
+
+
+async def _refreshed(account: Account, providers: tuple[str, ...]) -> str:
     payload = {"grant_type": "refresh_token", "client_id": REFRESH_CLIENT_ID, "refresh_token": account.token}
     reply = await upstream_client.get().json(account, hosts.TOKEN_REFRESH, method="POST", payload=payload)
     value = reply.get("access_token") if isinstance(reply, dict) else None
     if not isinstance(value, str):
         raise UpstreamError("Cursor's refresh reply has no access_token")
+    # Checked here and not only when storing, so that an unusable reply counts as a failed refresh
+    # and a token with a web secondary still gets its upgrade.
+    try:
+        parsed = jwt.parse(value, providers)
+    except jwt.TokenError as exc:
+        raise ProtocolError(f"Cursor's refreshed token is not usable: {exc}") from exc
+    if parsed.user_id != account.user_id:
+        raise ProtocolError("Cursor's refreshed token belongs to another account")
     return value
 
 
+async def _renew(account: Account, *, web: bool, providers: tuple[str, ...], pause: float) -> _Renewal:
+    """A session token refreshes (#17); a web token, or a session token whose refresh failed but
+    that keeps a web secondary, is upgraded through the deep login (#18/#19), as R4 does."""
+    refresh_error = ""
+    if not web:
+        try:
+            return _Renewal(await _refreshed(account, providers))
+        except UpstreamError as exc:
+            if not account.secondary_token:
+                return _Renewal(error=_reason(exc))
+            refresh_error = _reason(exc)
+    try:
+        value = await deep_login.upgrade(upstream_client.get(), account, pause=pause)
+    except UpstreamError as exc:
+        # Its own messages say what happened; the HTTP status we would map it to says nothing.
+        why = str(exc) if isinstance(exc, deep_login.DeepLoginError) else _reason(exc)
+        if web:
+            return _Renewal(error=f"deep login: {why}")
+        return _Renewal(error=f"refresh: {refresh_error}; then deep login with the web token: {why}")
+    return _Renewal(value, upgraded=True)
+
+
 def refresh_tokens(aliases: Iterable[str]) -> Batch:
+    """Give each token a new session token: refreshed, or upgraded from its web token."""
     tokens, outcomes = _tokens(aliases)
-    jobs = []
-    for token in tokens:
-        if token.token_type == "web":
-            outcomes.append(
-                Outcome(
-                    token.alias,
-                    "a web token: turning it into a session token needs Cursor's deep login, "
-                    "which this server does not do; add the session token instead",
-                )
-            )
-        else:
-            jobs.append((token, services.account_for(token)))
-    for (token, _), reply in zip(jobs, _gather(jobs, _refreshed), strict=True):
+    jobs = [(t, services.account_for(t)) for t in tokens]
+    providers = tuple(settings.ALLOWED_PROVIDERS)
+    pause = settings.DEEP_LOGIN_POLL_INTERVAL
+    replies = _gather(
+        jobs,
+        lambda token, account: _renew(
+            account, web=token.token_type == "web", providers=providers, pause=pause
+        ),
+    )
+    for (token, _), reply in zip(jobs, replies, strict=True):
         if isinstance(reply, BaseException):
             outcomes.append(Outcome(token.alias, _reason(reply)))
-            continue
-        try:
-            outcomes.append(_store_refreshed(token, reply))
-        except services.TokenInputError as exc:
-            outcomes.append(Outcome(token.alias, f"Cursor's new token is not usable: {exc}"))
+        elif reply.error is not None:
+            outcomes.append(Outcome(token.alias, reply.error))
+        else:
+            try:
+                outcomes.append(_store_refreshed(token, reply.token, upgraded=reply.upgraded))
+            except services.TokenInputError as exc:
+                outcomes.append(Outcome(token.alias, f"Cursor's new token is not usable: {exc}"))
     return Batch(outcomes)
 
 
-def _store_refreshed(token: Token, value: str) -> Outcome:
+def _store_refreshed(token: Token, value: str, *, upgraded: bool = False) -> Outcome:
     parsed = services.parse_token(value)
     if parsed.user_id != token.user_id:
         return Outcome(token.alias, "Cursor's new token belongs to another account")
+    changed = ["primary_token", "token_digest", "token_type", "expires_at", "health", "cooldown_until"]
+    if upgraded and not token.secondary_token:
+        # The web token keeps serving the cookie-authenticated dashboard calls (§7.4 step 4).
+        token.secondary_token = token.primary_token
+        changed.append("secondary_token")
     token.primary_token = parsed.raw
     token.token_digest = crypto.digest(parsed.raw)
     token.token_type = parsed.token_type
     token.expires_at = datetime.fromtimestamp(parsed.expires_at, tz=UTC)
     # A fresh token is a fresh chance: an account refused for an expired token is usable again.
     token.health, token.cooldown_until, token.last_error = Health.OK, None, ""
-    changed = ["primary_token", "token_digest", "token_type", "expires_at", "health", "cooldown_until"]
     try:
         with transaction.atomic():
             token.save(update_fields=[*changed, "last_error", "updated_at"])

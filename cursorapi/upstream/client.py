@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
@@ -237,12 +238,7 @@ class CursorClient:
                 headers["content-type"] = "application/json"
         headers.update(host)
         content = None if payload is None else json.dumps(payload, separators=(",", ":")).encode()
-        try:
-            resp = await self._pool(account.proxy).request(method, url, content=content, headers=headers)
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+        resp = await self._request(account.proxy, method, url, headers, content)
         if resp.status_code >= 400:
             raise decode_unary_error(
                 resp.status_code, resp.content[:_MAX_ERROR_BODY], resp.headers.get("content-type", "")
@@ -251,6 +247,35 @@ class CursorClient:
             return resp.json()
         except ValueError as exc:
             raise ProtocolError(f"{endpoint.path} answered with a body that is not JSON") from exc
+
+    async def send(
+        self,
+        account: Account,
+        endpoint: Endpoint,
+        headers: Mapping[str, str],
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A plain call with headers the caller built; any status comes back (the body is read).
+
+        For calls whose statuses mean something other than success or error, like the login poll's 404.
+        """
+        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        if params:
+            url = f"{url}?{urlencode(params)}"
+        return await self._request(account.proxy, method, url, {**headers, **host}, content)
+
+    async def _request(
+        self, proxy: str | None, method: str, url: str, headers: Mapping[str, str], content: bytes | None
+    ) -> httpx.Response:
+        try:
+            return await self._pool(proxy).request(method, url, content=content, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
 
 
 async def _cancel_http2_stream(resp: httpx.Response) -> None:

@@ -143,3 +143,39 @@ def dashboard(account: Account, *, json_body: bool) -> dict[str, str]:
         }
     )
     return headers
+
+
+def deep_login_control(account: Account, *, challenge: str, login_id: str) -> dict[str, str]:
+    """Headers for approving a deep login (#18): the browser tab cursor.com opens for the desktop app."""
+    return {
+        "user-agent": browser_user_agent(),
+        "accept": "*/*",
+        "accept-language": "en-US",
+        "accept-encoding": "gzip, deflate",
+        # The page the desktop app sends the user to; unlike the dashboard's POSTs, no `origin`.
+        "referer": f"https://cursor.com/loginDeepControl?challenge={challenge}&uuid={login_id}&mode=login",
+        "content-type": "application/json",
+        "dnt": "1",
+        "sec-gpc": "1",
+        "cookie": session_cookie(account),
+        "sec-fetch-dest": "empty",
+        "sec-fetch-mode": "cors",
+        "sec-fetch-site": "same-origin",
+        "pragma": "no-cache",
+        "cache-control": "no-cache",
+        "priority": "u=0",
+    }
+
+
+def deep_login_poll(*, client_version: str) -> dict[str, str]:
+    """Headers for the desktop app's login poll (#19): no credentials, the verifier is the proof."""
+    # R4 also sends `connection: close`, which HTTP/2 forbids; it only matters over HTTP/1.1.
+    return {
+        "accept-encoding": "gzip, deflate",
+        "accept-language": "en-US",
+        "content-length": "0",
+        "user-agent": desktop_user_agent(client_version),
+        "origin": "vscode-file://vscode-app",
+        "x-ghost-mode": "true",
+        "accept": "*/*",
+    }

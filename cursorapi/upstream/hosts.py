@@ -43,6 +43,8 @@ CPP_STREAM = Endpoint("", "/aiserver.v1.AiService/StreamCpp", streaming=True)
 
 STRIPE_PROFILE = Endpoint(API2, "/auth/full_stripe_profile")
 TOKEN_REFRESH = Endpoint(API2, "/oauth/token")
+DEEP_LOGIN_CONTROL = Endpoint(CURSOR_COM, "/api/auth/loginDeepCallbackControl")
+DEEP_LOGIN_POLL = Endpoint(API2, "/auth/poll")
 GET_ME = Endpoint(CURSOR_COM, "/api/dashboard/get-me")
 USAGE_SUMMARY = Endpoint(CURSOR_COM, "/api/usage-summary")
 PRIVACY_MODE = Endpoint(CURSOR_COM, "/api/dashboard/get-user-privacy-mode")

@@ -19,6 +19,9 @@ class Command(BaseCommand):
         parser.add_argument("--mint-token", action="store_true", help="print a session token and exit")
         parser.add_argument("--expired", action="store_true", help="with --mint-token: an expired one")
         parser.add_argument(
+            "--web", action="store_true", help="with --mint-token: a web token (the browser cookie's kind)"
+        )
+        parser.add_argument(
             "--no-clock-check",
             action="store_true",
             help="accept checksums whatever time their prefix encodes",
@@ -29,7 +32,7 @@ class Command(BaseCommand):
 
         if opts["mint_token"]:
             lifetime = -3600 if opts["expired"] else 60 * 24 * 3600
-            self.stdout.write(jwt.mint(lifetime=lifetime))
+            self.stdout.write(jwt.mint(lifetime=lifetime, token_type="web" if opts["web"] else "session"))
             return
         from cursorapi.upstream.fake.app import FakeCursor
         from cursorapi.upstream.fake.server import FakeServer

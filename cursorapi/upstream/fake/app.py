@@ -6,6 +6,7 @@ Served by `fake.server.FakeServer`; run it with `manage.py fakecursor`. See docs
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import hashlib
 import json
@@ -23,7 +24,7 @@ from ..errors import CursorError
 from ..framing import FrameDecoder, encode_end_stream
 from ..framing import Message as FrameMessage
 from ..proto import aiserver_pb2 as pb
-from . import admin_api, chat, cpp, dashboard
+from . import admin_api, chat, cpp, dashboard, deep_login
 from .server import Request, Responder
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -43,6 +44,7 @@ class Received:
     message: Message | None = None  # the decoded protobuf request, when there is one
     json: Any = None
     at: float = field(default_factory=time.time)
+    query: str = ""
 
 
 class Rejected(Exception):
@@ -80,8 +82,10 @@ class FakeCursor:
         self.checksum_skew_seconds = checksum_skew_seconds
         self.received: list[Received] = []
         self.revoked_users: set[str] = set()
+        self.revoked_tokens: set[tuple[str, str]] = set()  # (user id, randomness)
         self.cpp = cpp.FileStore()
         self.admin_api = admin_api.AdminApi()
+        self.deep_logins = deep_login.DeepLogins()
         self.open_streams = 0
         self.cancelled_streams = 0
         self._lock = threading.Lock()
@@ -92,13 +96,26 @@ class FakeCursor:
         with self._lock:
             self.received.clear()
             self.revoked_users.clear()
+            self.revoked_tokens.clear()
             self.cancelled_streams = 0
         self.cpp.clear()
         self.admin_api.reset()
+        self.deep_logins.reset()
 
-    def revoke(self, token: str) -> None:
-        """Make a well-formed token fail from now on, as a logged-out account would."""
-        self.revoked_users.add(jwt.parse(token).user_id)
+    def revoke(self, token: str, *, just_this_token: bool = False) -> None:
+        """Make a well-formed token fail from now on, as a logged-out account would.
+
+        `just_this_token` ends only that session (as signing out one device does): the account's
+        other tokens, its web token say, keep working.
+        """
+        parsed = jwt.parse(token)
+        if just_this_token:
+            self.revoked_tokens.add((parsed.user_id, parsed.randomness))
+        else:
+            self.revoked_users.add(parsed.user_id)
+
+    def is_revoked(self, token: jwt.CursorToken) -> bool:
+        return token.user_id in self.revoked_users or (token.user_id, token.randomness) in self.revoked_tokens
 
     def requests_to(self, path_suffix: str) -> list[Received]:
         with self._lock:
@@ -117,6 +134,7 @@ class FakeCursor:
             headers=dict(request.headers),
             body=request.body,
             http_version=request.http_version,
+            query=request.query,
         )
         with self._lock:
             self.received.append(record)
@@ -125,6 +143,8 @@ class FakeCursor:
             await self._rpc(rpc, request, record, responder)
         elif request.path.startswith("/analytics/"):
             await self.admin_api.handle(request, responder)
+        elif request.path in (deep_login.CONTROL_PATH, deep_login.POLL_PATH):
+            await self._deep_login(request, record, responder)
         else:
             await dashboard.handle(self, request, record, responder)
 
@@ -181,6 +201,18 @@ class FakeCursor:
             return pb.GetServerConfigResponse(config_version=str(version)), []
         return cpp.unary(self, path, message, request)
 
+    async def _deep_login(self, request: Request, record: Received, responder: Responder) -> None:
+        if request.path == deep_login.CONTROL_PATH and request.method == "POST":
+            with contextlib.suppress(ValueError):  # the handler answers a body that is not JSON
+                record.json = json.loads(request.body)
+            status, payload = self.deep_logins.control(self, request)
+        elif request.path == deep_login.POLL_PATH and request.method == "GET":
+            status, payload = self.deep_logins.poll(request)
+        else:
+            status, payload = 405, {"error": "Method Not Allowed"}
+        body = json.dumps(payload).encode()
+        await responder.respond(status, [("content-type", "application/json")], body)
+
     # --- checks the real servers make ------------------------------------------------------------
 
     def check_auth(self, request: Request) -> jwt.CursorToken:
@@ -193,7 +225,7 @@ class FakeCursor:
             raise Rejected(CursorError.from_enum(38, code="unauthenticated", message=str(exc))) from exc
         if token.expired():
             raise Rejected(CursorError.from_enum(12, code="unauthenticated", message="token expired"))
-        if token.user_id in self.revoked_users:
+        if self.is_revoked(token):
             raise Rejected(CursorError.from_enum(2, code="unauthenticated", message="not logged in"))
         return token
 
@@ -282,7 +314,14 @@ class FakeCursor:
         if request.path == "/__fake__/requests" and request.method == "GET":
             with self._lock:
                 items = [
-                    {"method": r.method, "path": r.path, "host": r.host, "headers": r.headers, "at": r.at}
+                    {
+                        "method": r.method,
+                        "path": r.path,
+                        "query": r.query,
+                        "host": r.host,
+                        "headers": r.headers,
+                        "at": r.at,
+                    }
                     for r in self.received
                 ]
             body = json.dumps(items).encode()
@@ -290,12 +329,19 @@ class FakeCursor:
             self.clear()
             body = b"{}"
         elif request.path == "/__fake__/revoke" and request.method == "POST":
-            self.revoke(json.loads(request.body)["token"])
+            params = json.loads(request.body)
+            self.revoke(params["token"], just_this_token=bool(params.get("just_this_token")))
             body = b"{}"
         elif request.path == "/__fake__/mint" and request.method == "POST":
             params = json.loads(request.body or b"{}")
             lifetime = -3600 if params.get("expired") else 60 * 24 * 3600
-            body = json.dumps({"token": jwt.mint(lifetime=lifetime)}).encode()
+            token_type = "web" if params.get("type") == "web" else "session"
+            body = json.dumps({"token": jwt.mint(lifetime=lifetime, token_type=token_type)}).encode()
+        elif request.path == "/__fake__/deep-login" and request.method == "POST":
+            # {"approve_after": N}: the first N polls of each login answer 404; null: they all do.
+            after = json.loads(request.body or b"{}").get("approve_after", 0)
+            self.deep_logins.approve_after = None if after is None else int(after)
+            body = b"{}"
         else:
             await responder.respond(404, [("content-type", "application/json")], b'{"error":"not found"}')
             return

@@ -28,7 +28,7 @@ def _email(user_id: str) -> str:
     return f"{user_id.lower()}@example.test"
 
 
-def _cookie_token(fake: FakeCursor, request: Request) -> jwt.CursorToken | None:
+def cookie_token(fake: FakeCursor, request: Request) -> jwt.CursorToken | None:
     """cursor.com reads `WorkosCursorSessionToken=<user id>%3A%3A<jwt>`; None when it is missing or bad."""
     value = request.cookies.get("WorkosCursorSessionToken", "")
     user_id, sep, token = value.partition("%3A%3A")
@@ -38,7 +38,7 @@ def _cookie_token(fake: FakeCursor, request: Request) -> jwt.CursorToken | None:
         parsed = jwt.parse(token)
     except jwt.TokenError:
         return None
-    if parsed.user_id != user_id or parsed.expired() or parsed.user_id in fake.revoked_users:
+    if parsed.user_id != user_id or parsed.expired() or fake.is_revoked(parsed):
         return None
     return parsed
 
@@ -123,7 +123,7 @@ def _route(fake: FakeCursor, request: Request, record: Received) -> tuple[int, b
             token = jwt.parse(value.removeprefix("Bearer "))
         except jwt.TokenError:
             return _json(401, {"error": "Unauthorized"})
-        if token.expired() or token.user_id in fake.revoked_users:
+        if token.expired() or fake.is_revoked(token):
             return _json(401, {"error": "Unauthorized"})
         return _json(200, stripe_profile(token))
 
@@ -135,7 +135,7 @@ def _route(fake: FakeCursor, request: Request, record: Received) -> tuple[int, b
             old = jwt.parse(str(payload.get("refresh_token", "")))
         except jwt.TokenError:
             return _json(403, {"error": "invalid_grant", "shouldLogout": True})
-        if old.user_id in fake.revoked_users:
+        if fake.is_revoked(old):
             return _json(403, {"error": "invalid_grant", "shouldLogout": True})
         fresh = jwt.mint(user_id=old.user_id, provider=old.provider, token_type="session")
         return _json(200, {"access_token": fresh, "id_token": fresh, "shouldLogout": False})
@@ -150,7 +150,7 @@ def _route(fake: FakeCursor, request: Request, record: Received) -> tuple[int, b
     }
     if (path, method) not in dashboard_routes:
         return _json(404, {"error": "Not Found"})
-    token = _cookie_token(fake, request)
+    token = cookie_token(fake, request)
     if token is None:
         return _json(401, {"error": "Not authenticated"})
     now = datetime.now(UTC)
