@@ -12,8 +12,6 @@ from cursorapi.upstream import dynamic_key, jwt
 from tests.api.helpers import last_log, post, user
 from tests.fixtures import AUTH, SHARED
 
-from .keyhelpers import mint
-
 ADMIN = "keys-admin"
 
 
@@ -37,7 +35,7 @@ BUNDLE = {
 
 @pytest.mark.django_db
 def test_build_key_returns_the_three_forms(api: Client) -> None:
-    token = mint()
+    token = jwt.mint()
     status, body = call(
         api,
         "/build-key",
@@ -55,7 +53,7 @@ def test_build_key_returns_the_three_forms(api: Client) -> None:
 @pytest.mark.django_db
 def test_build_key_fills_missing_identity_and_honours_key_prefix(api: Client, settings) -> None:
     settings.KEY_PREFIX = "ck-"
-    status, body = call(api, "/build-key", {"token": mint()})
+    status, body = call(api, "/build-key", {"token": jwt.mint()})
     got = dynamic_key.decode(body["keys"][0], prefix="ck-")
     assert status == 200 and len(got.client_key) == 64 and uuid.UUID(got.session_id)
 
@@ -77,7 +75,7 @@ def test_build_key_fills_missing_identity_and_honours_key_prefix(api: Client, se
 )
 def test_build_key_refuses_bad_input_with_422(api: Client, payload: dict, message: str) -> None:
     if payload.get("token") == "T":
-        payload = {**payload, "token": mint()}
+        payload = {**payload, "token": jwt.mint()}
     status, body = call(api, "/build-key", payload)
     assert status == 422 and body["status"] == "error" and body["code"] == 422
     assert message in body["message"]
@@ -89,12 +87,12 @@ def test_key_routes_need_the_admin_or_shared_token(settings) -> None:
     settings.SHARED_TOKEN = "shared-one"
     for path in ("/build-key", "/config-version/get", "/token-profile/get"):
         for client in (Client(), Client(HTTP_AUTHORIZATION="Bearer wrong")):
-            status, body = call(client, path, {"token": mint()})
+            status, body = call(client, path, {"token": jwt.mint()})
             assert status == 401 and body["error"] == "unauthorized"
     shared = Client(HTTP_AUTHORIZATION="Bearer shared-one")
-    assert call(shared, "/build-key", {"token": mint()})[0] == 200
+    assert call(shared, "/build-key", {"token": jwt.mint()})[0] == 200
     settings.SHARED_TOKEN = ""
-    assert call(Client(HTTP_AUTHORIZATION="Bearer "), "/build-key", {"token": mint()})[0] == 401
+    assert call(Client(HTTP_AUTHORIZATION="Bearer "), "/build-key", {"token": jwt.mint()})[0] == 401
     bad = Client(HTTP_AUTHORIZATION=f"Bearer {ADMIN}").post(
         "/build-key", "{nope", content_type="application/json"
     )
@@ -103,20 +101,20 @@ def test_key_routes_need_the_admin_or_shared_token(settings) -> None:
 
 @pytest.mark.django_db
 def test_config_version_get_asks_cursor(api: Client, fake) -> None:
-    token = mint()
+    token = jwt.mint()
     status, body = call(api, "/config-version/get", {**BUNDLE, "token": token})
     assert status == 200
     expected = uuid.uuid5(uuid.NAMESPACE_URL, f"fake-cursor-config/{jwt.parse(token).user_id}")
     assert body == {"config_version": str(expected)}
     (seen,) = fake.requests_to("GetServerConfig")
     assert seen.headers["x-client-key"] == "ef" * 32 and "x-cursor-config-version" not in seen.headers
-    status, body = call(api, "/config-version/get", {**BUNDLE, "token": mint("web")})
+    status, body = call(api, "/config-version/get", {**BUNDLE, "token": jwt.mint(token_type="web")})
     assert status == 403 and body["error"] == "No data" and "session token" in body["message"]
 
 
 @pytest.mark.django_db
 def test_token_profile_get(api: Client, fake) -> None:
-    session, web = mint(), mint("web")
+    session, web = jwt.mint(), jwt.mint(token_type="web")
     status, body = call(
         api, "/token-profile/get", {"session_token": session, "web_token": web, "include_sessions": True}
     )
@@ -151,7 +149,7 @@ def test_token_profile_get(api: Client, fake) -> None:
 
 
 def _key(live_url: str, **extra) -> tuple[str, str]:
-    token = mint()
+    token = jwt.mint()
     response = post(live_url, "/build-key", {**BUNDLE, "token": token, **extra})
     assert response.status_code == 200, response.text
     return response.json()["keys"][0], token
@@ -190,5 +188,5 @@ def test_dynamic_keys_refused_clearly(live, fake, settings) -> None:
     assert not fake.requests_to("StreamUnifiedChatWithTools")
     assert ChatLog.objects.count() == 0
     # The admin and shared secrets still work beside dynamic keys.
-    assert post(live.url, "/build-key", {"token": mint()}, key=SHARED).status_code == 200
-    assert post(live.url, "/build-key", {"token": mint()}, key=AUTH).status_code == 200
+    assert post(live.url, "/build-key", {"token": jwt.mint()}, key=SHARED).status_code == 200
+    assert post(live.url, "/build-key", {"token": jwt.mint()}, key=AUTH).status_code == 200
