@@ -200,6 +200,8 @@ DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
 LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
 ENABLE_SLOW_POOL = env.bool("ENABLE_SLOW_POOL", default=False)
 ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
+# Web references of -online models as a `WebReferences:` list in the reply (off: dropped).
+INCLUDE_WEB_REFERENCES = env.bool("INCLUDE_WEB_REFERENCES", default=True)
 
 # --- Management API, dynamic and named API keys (issue 4) ---------------------------------------
 # Dynamic API keys (/build-key): keys that carry a Cursor account; accepted on chat routes when on.
