@@ -126,12 +126,19 @@ def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:
     """The caller for a /build-key key, or why the secret is not one (None: it does not look like one)."""
     if not settings.KEY_PREFIX or not secret.startswith(settings.KEY_PREFIX):
         return None, None
+    hmac_key = dynamic_key.secret_key(settings.DYNAMIC_KEY_SECRET)
+    if hmac_key is None and not settings.DYNAMIC_KEY:
+        return None, "Dynamic keys are disabled on this server (no DYNAMIC_KEY_SECRET, DYNAMIC_KEY=false)."
     try:
-        contents = dynamic_key.decode(secret, settings.KEY_PREFIX, tuple(settings.ALLOWED_PROVIDERS))
+        contents = dynamic_key.decode(
+            secret,
+            settings.KEY_PREFIX,
+            tuple(settings.ALLOWED_PROVIDERS),
+            hmac_key=hmac_key,
+            r3=settings.DYNAMIC_KEY,
+        )
     except dynamic_key.DynamicKeyError as exc:
         return None, f"Invalid API key: not a known key, and not a valid dynamic key ({exc})."
-    if not settings.DYNAMIC_KEY:
-        return None, "Dynamic keys are disabled on this server (DYNAMIC_KEY=false)."
     account = Account(
         token=contents.token,
         checksum_first=contents.checksum_first,

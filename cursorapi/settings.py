@@ -205,10 +205,16 @@ DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
 LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
 ENABLE_SLOW_POOL = env.bool("ENABLE_SLOW_POOL", default=False)
 ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
+# Web references of -online models as a `WebReferences:` list in the reply (off: dropped).
+INCLUDE_WEB_REFERENCES = env.bool("INCLUDE_WEB_REFERENCES", default=True)
 
 # --- Management API, dynamic and named API keys (issue 4) ---------------------------------------
 # Dynamic API keys (/build-key): keys that carry a Cursor account; accepted on chat routes when on.
+# R3 keys (protobuf, unsigned) when DYNAMIC_KEY is true.
 DYNAMIC_KEY = env.bool("DYNAMIC_KEY", default=False)
+# R4 dynamic keys (CBOR, tied to this server by an HMAC keyed with this secret's first word):
+# non-empty turns them on and makes /build-key build them. Changing it invalidates every R4 key.
+DYNAMIC_KEY_SECRET = env.str("DYNAMIC_KEY_SECRET", default="")
 KEY_PREFIX = env.str("KEY_PREFIX", default="sk-")
 # Seconds between background refreshes of every token's profile and usage; 0: off (or run
 # `manage.py refresh_profiles`). Profiles are also refreshed from the admin and /tokens/profile/update.

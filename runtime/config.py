@@ -66,6 +66,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "cursor_client_version": ("CURSOR_CLIENT_VERSION", _version),
     "slow_pool_enabled": ("ENABLE_SLOW_POOL", _bool),
     "long_context_enabled": ("ENABLE_LONG_CONTEXT", _bool),
+    "web_references_included": ("INCLUDE_WEB_REFERENCES", _bool),
 }
 
 

@@ -1,6 +1,7 @@
 """`/build-key`, `/config-version/get` and `/token-profile/get`: accounts the caller brings.
 
 Auth: the admin token or the shared token (R4 always asks for one of them). Nothing here is stored.
+/build-key builds R4 keys (CBOR, signed) when DYNAMIC_KEY_SECRET is set, else R3 keys (protobuf).
 """
 
 from __future__ import annotations
@@ -142,7 +143,9 @@ def build_key(request: Request) -> Response:
             if data.get(name) is not None and not isinstance(data[name], bool):
                 raise Invalid(f"{name} must be true or false")
             flags[name] = data.get(name)
-        secret = _optional_string(data, "secret")
+        # R3 stores a hash of the caller's `secret` and never checks it; R4 puts its HMAC tag there.
+        hmac_key = dynamic_key.secret_key(settings.DYNAMIC_KEY_SECRET)
+        secret = _optional_string(data, "secret") if hmac_key is None else None
         usage_check, usage_models = _usage_check(data.get("usage_check_models"))
         key = dynamic_key.encode(
             dynamic_key.KeyContents(
@@ -162,6 +165,7 @@ def build_key(request: Request) -> Response:
             ),
             settings.KEY_PREFIX,
             tuple(settings.ALLOWED_PROVIDERS),
+            hmac_key=hmac_key,
         )
         short, numeric = dynamic_key.aliases(bundle.token)
     except (Invalid, dynamic_key.DynamicKeyError) as exc:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from cursorapi import auth, upstream_client
 from cursorapi.chat import cursor_request
+from cursorapi.chat import options as chat_options
 from cursorapi.chat.catalog import Catalog, catalog, from_upstream
 from cursorapi.chat.service import ChatFailure, ChatRun, failure_from
 from cursorapi.chat.types import ChatInputError
@@ -95,7 +96,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         return got
     caller, body = got
     try:
-        chat, include_usage = await openai.parse(body, catalog, _headers(request))
+        options = chat_options.for_caller(caller)
+        chat, include_usage = await openai.parse(body, catalog, _headers(request), options)
     except ChatInputError as exc:
         return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
     if refused := await _refused(caller, chat.model.model.id):
@@ -119,7 +121,7 @@ async def messages(request: HttpRequest) -> HttpResponse:
         return got
     caller, body = got
     try:
-        chat = await anthropic.parse(body, catalog, _headers(request))
+        chat = await anthropic.parse(body, catalog, _headers(request), chat_options.for_caller(caller))
     except ChatInputError as exc:
         return _anthropic_input_error(exc)
     if refused := await _refused(caller, chat.model.model.id):
@@ -143,7 +145,9 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         return got
     caller, body = got
     try:
-        chat = await anthropic.parse(body, catalog, _headers(request), counting=True)
+        chat = await anthropic.parse(
+            body, catalog, _headers(request), chat_options.for_caller(caller), counting=True
+        )
     except ChatInputError as exc:
         return _anthropic_input_error(exc)
     if refused := await _refused(caller, chat.model.model.id):

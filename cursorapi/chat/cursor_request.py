@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime
 
 from cursorapi.upstream.proto import aiserver_pb2 as pb
-from runtime import config as runtime_config
 
 from .stream_decoder import MCP, split_tool_id
 from .types import ChatRequest, Turn
@@ -160,10 +159,9 @@ def build(chat: ChatRequest, *, client_version: str, conversation_id: str | None
     )
     if chat.system.strip():
         request.explicit_context.context = chat.system
-    options = runtime_config.current()
-    if options["slow_pool_enabled"]:
+    if chat.options.slow_pool:
         request.model_details.enable_slow_pool = True
-    if options["long_context_enabled"]:
+    if chat.options.long_context:
         request.use_full_inputs_context = True
     if chat.model.web:
         request.use_web = "full_search"

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 from asgiref.sync import sync_to_async
 
-from .types import ChatInputError, Image
+from .types import ChatInputError, ChatOptions, Image
 
 _MIME_BY_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -138,26 +138,22 @@ async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = F
     return image_from_bytes(bytes(data), param)
 
 
-# --- what the server allows (VISION_ABILITY) ---------------------------------------------------
+# --- what the server allows (VISION_ABILITY, or a dynamic key's disable_vision) -------------------
 
 
-def _vision() -> str:
-    from runtime import config
-
-    return config.current()["vision_ability"]
-
-
-def require_vision(param: str) -> None:
-    if _vision() in ("none", "disabled"):
+def require_vision(param: str, options: ChatOptions) -> None:
+    if options.vision_off_by_key:
+        raise ChatInputError("images are disabled for this API key (disable_vision)", param=param)
+    if options.vision in ("none", "disabled"):
         raise ChatInputError("images are disabled on this server", param=param)
 
 
-async def from_url(url: str, param: str) -> Image:
+async def from_url(url: str, param: str, options: ChatOptions) -> Image:
     """An http(s) image, only when VISION_ABILITY=all; fetched under the size cap and address rules."""
     from django.conf import settings
 
-    require_vision(param)
-    if _vision() not in ("all", "base64-http"):
+    require_vision(param, options)
+    if options.vision not in ("all", "base64-http"):
         raise ChatInputError("only base64 images are accepted (VISION_ABILITY=base64)", param=param)
     return await fetch(
         url, param, max_bytes=settings.IMAGE_FETCH_MAX_BYTES, allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE

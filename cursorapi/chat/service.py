@@ -169,7 +169,7 @@ class ChatRun:
         body = cursor_request.build(
             self.chat, client_version=runtime_config.current()["cursor_client_version"]
         )
-        decoder = StreamDecoder()
+        decoder = StreamDecoder(web_references=self.chat.options.web_references)
         limit = self.chat.max_tokens
         stream = client.stream(lease.account, hosts.CHAT, body)
         try:

@@ -67,7 +67,8 @@ class StreamDecoder:
     part is emitted, so what a client receives is always a prefix of the final JSON.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, web_references: bool = True) -> None:
+        self.web_references = web_references  # off: Cursor's web citations are dropped
         self._calls: dict[str, _Call] = {}
         self._next_index = 0
         self.completed_calls = 0
@@ -105,7 +106,7 @@ class StreamDecoder:
         if r.text:
             self.text_chars += len(r.text)
             events.append(TextDelta(r.text))
-        if r.HasField("web_citation") and r.web_citation.references:
+        if self.web_references and r.HasField("web_citation") and r.web_citation.references:
             lines = [f"{n}. [{ref.title}]({ref.url})" for n, ref in enumerate(r.web_citation.references, 1)]
             events.append(TextDelta("\n\nWebReferences:\n" + "\n".join(lines) + "\n"))
         return events

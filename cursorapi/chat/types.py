@@ -79,11 +79,23 @@ class ResolvedModel:
         return self.model.server_id
 
 
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    """The server's chat settings as they apply to one caller (see cursorapi.chat.options)."""
+
+    vision: str  # none / base64 / all
+    slow_pool: bool
+    long_context: bool
+    web_references: bool
+    vision_off_by_key: bool = False  # for the refusal's wording
+
+
 @dataclass(slots=True)
 class ChatRequest:
     model: ResolvedModel
     system: str
     turns: list[Turn]
+    options: ChatOptions
     tools: list[Tool] = field(default_factory=list)
     stream: bool = False
     max_tokens: int | None = None

@@ -10,6 +10,7 @@ from cursorapi.chat import images
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
+    ChatOptions,
     ChatRequest,
     Event,
     Finish,
@@ -37,15 +38,15 @@ def _sse(name: str, payload: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + json.dumps(payload).encode() + b"\n\n"
 
 
-async def _image(block: dict[str, Any], param: str) -> images.Image:
+async def _image(block: dict[str, Any], param: str, options: ChatOptions) -> images.Image:
     source = block.get("source")
     if not isinstance(source, dict):
         raise ChatInputError("image blocks need a source", param=f"{param}.source")
-    images.require_vision(param)
+    images.require_vision(param, options)
     if source.get("type") == "base64" and isinstance(source.get("data"), str):
         return images.from_base64(source["data"], f"{param}.source.data")
     if source.get("type") == "url" and isinstance(source.get("url"), str):
-        return await images.from_url(source["url"], f"{param}.source.url")
+        return await images.from_url(source["url"], f"{param}.source.url", options)
     raise ChatInputError("image sources must be base64 or url", param=f"{param}.source")
 
 
@@ -67,7 +68,7 @@ def _result_text(content: Any, param: str) -> str:
     return "\n".join(parts)
 
 
-async def _turns(role: str, content: Any, param: str) -> list[Turn]:
+async def _turns(role: str, content: Any, param: str, options: ChatOptions) -> list[Turn]:
     if isinstance(content, str):
         return [Turn("user" if role == "user" else "assistant", content)]
     if not isinstance(content, list):
@@ -88,7 +89,7 @@ async def _turns(role: str, content: Any, param: str) -> list[Turn]:
                 raise ChatInputError("text blocks need a string `text`", param=f"{where}.text")
             texts.append(block["text"])
         elif kind == "image" and role == "user":
-            pictures.append(await _image(block, where))
+            pictures.append(await _image(block, where, options))
         elif kind == "tool_result" and role == "user":
             call_id = block.get("tool_use_id")
             if not isinstance(call_id, str) or not call_id:
@@ -160,7 +161,7 @@ def _tools(body: dict[str, Any]) -> list[Tool]:
 
 
 async def parse(
-    body: Any, catalog: Catalog, headers: dict[str, str], *, counting: bool = False
+    body: Any, catalog: Catalog, headers: dict[str, str], options: ChatOptions, *, counting: bool = False
 ) -> ChatRequest:
     if not isinstance(body, dict):
         raise ChatInputError("the request body must be a JSON object")
@@ -181,7 +182,7 @@ async def parse(
         param = f"messages[{n}]"
         if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
             raise ChatInputError("each message needs role user or assistant", param=f"{param}.role")
-        new = await _turns(message["role"], message.get("content"), f"{param}.content")
+        new = await _turns(message["role"], message.get("content"), f"{param}.content", options)
         if any(t.images for t in new) and not model.model.images:
             raise ChatInputError(f"model {model.requested} does not accept images", param=f"{param}.content")
         turns.extend(new)
@@ -189,6 +190,7 @@ async def parse(
         model=model,
         system=_system(body.get("system")) or runtime_config.current()["default_instructions"],
         turns=turns,
+        options=options,
         tools=_tools(body),
         stream=stream,
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,

@@ -11,6 +11,7 @@ from cursorapi.chat import images
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
+    ChatOptions,
     ChatRequest,
     Event,
     Finish,
@@ -57,16 +58,16 @@ def _text_of(content: Any, param: str, *, allow_images: bool = False) -> tuple[s
     return "\n".join(texts), pictures
 
 
-async def _load_image(part: dict[str, Any]) -> images.Image:
+async def _load_image(part: dict[str, Any], options: ChatOptions) -> images.Image:
     param = part["_param"]
     spec = part.get("image_url")
     url = spec.get("url") if isinstance(spec, dict) else spec
     if not isinstance(url, str) or not url:
         raise ChatInputError("image_url needs a `url`", param=f"{param}.image_url.url")
-    images.require_vision(param)
+    images.require_vision(param, options)
     if url.startswith("data:"):
         return images.from_data_url(url, param)
-    return await images.from_url(url, param)
+    return await images.from_url(url, param, options)
 
 
 def _tools(body: dict[str, Any]) -> list[Tool]:
@@ -127,7 +128,9 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return None
 
 
-async def parse(body: Any, catalog: Catalog, headers: dict[str, str]) -> tuple[ChatRequest, bool]:
+async def parse(
+    body: Any, catalog: Catalog, headers: dict[str, str], options: ChatOptions
+) -> tuple[ChatRequest, bool]:
     """The ChatRequest, and whether the caller asked for usage in the stream."""
     if not isinstance(body, dict):
         raise ChatInputError("the request body must be a JSON object")
@@ -138,8 +141,8 @@ async def parse(body: Any, catalog: Catalog, headers: dict[str, str]) -> tuple[C
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise ChatInputError("stream must be a boolean", param="stream")
-    options = body.get("stream_options") or {}
-    include_usage = isinstance(options, dict) and options.get("include_usage") is True
+    stream_options = body.get("stream_options") or {}
+    include_usage = isinstance(stream_options, dict) and stream_options.get("include_usage") is True
 
     system: list[str] = []
     turns: list[Turn] = []
@@ -153,7 +156,7 @@ async def parse(body: Any, catalog: Catalog, headers: dict[str, str]) -> tuple[C
             system.append(text)
         elif role == "user":
             text, parts = _text_of(message.get("content"), f"{param}.content", allow_images=True)
-            pictures = [await _load_image(p) for p in parts]
+            pictures = [await _load_image(p, options) for p in parts]
             if pictures and not model.model.images:
                 raise ChatInputError(
                     f"model {model.requested} does not accept images", param=f"{param}.content"
@@ -175,6 +178,7 @@ async def parse(body: Any, catalog: Catalog, headers: dict[str, str]) -> tuple[C
         model=model,
         system="\n\n".join(s for s in system if s) or runtime_config.current()["default_instructions"],
         turns=turns,
+        options=options,
         tools=_tools(body),
         stream=stream,
         max_tokens=_max_tokens(body),

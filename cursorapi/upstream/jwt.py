@@ -138,7 +138,9 @@ def mint(
     """A well-formed token with a random signature: what the fake upstream hands out and accepts."""
     now = int(time.time()) if now is None else now
     if user_id is None:
-        user_id = "user_" + "".join(secrets.choice(_CROCKFORD) for _ in range(26))
+        # 26 base-32 digits hold 130 bits and a ULID 128, so its first digit is 0-7.
+        rest = "".join(secrets.choice(_CROCKFORD) for _ in range(25))
+        user_id = "user_" + secrets.choice(_CROCKFORD[:8]) + rest
     r = secrets.token_hex(8)
     payload = {
         "sub": f"{provider}|{user_id}",

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.test import Client
 
+from cursorapi.upstream import jwt
 from proxies.models import Proxy
 from tests.api.helpers import post, user
 from tests.fixtures import add_token
@@ -50,11 +51,9 @@ def test_the_general_socks5_proxy_carries_tokens_without_their_own(
 
 
 def test_a_dynamic_keys_proxy_name_is_used(live, fake, settings, http_proxy: HttpProxy) -> None:
-    from tokens.tests.keyhelpers import mint
-
     settings.DYNAMIC_KEY = True
     Proxy.objects.create(name="corp", url=http_proxy.url)
-    key = post(live.url, "/build-key", {"token": mint(), "proxy_name": "corp"}).json()["keys"][0]
+    key = post(live.url, "/build-key", {"token": jwt.mint(), "proxy_name": "corp"}).json()["keys"][0]
     assert post(live.url, "/v1/chat/completions", CHAT, key=key).status_code == 200
     assert http_proxy.connections >= 1
 

@@ -8,11 +8,9 @@ import pytest
 from django.test import Client
 
 from chatlogs.models import ChatLog
-from cursorapi.upstream import dynamic_key, jwt
+from cursorapi.upstream import cbor, dynamic_key, jwt
 from tests.api.helpers import last_log, post, user
 from tests.fixtures import AUTH, SHARED
-
-from .keyhelpers import mint
 
 ADMIN = "keys-admin"
 
@@ -37,7 +35,7 @@ BUNDLE = {
 
 @pytest.mark.django_db
 def test_build_key_returns_the_three_forms(api: Client) -> None:
-    token = mint()
+    token = jwt.mint()
     status, body = call(
         api,
         "/build-key",
@@ -55,7 +53,7 @@ def test_build_key_returns_the_three_forms(api: Client) -> None:
 @pytest.mark.django_db
 def test_build_key_fills_missing_identity_and_honours_key_prefix(api: Client, settings) -> None:
     settings.KEY_PREFIX = "ck-"
-    status, body = call(api, "/build-key", {"token": mint()})
+    status, body = call(api, "/build-key", {"token": jwt.mint()})
     got = dynamic_key.decode(body["keys"][0], prefix="ck-")
     assert status == 200 and len(got.client_key) == 64 and uuid.UUID(got.session_id)
 
@@ -77,7 +75,7 @@ def test_build_key_fills_missing_identity_and_honours_key_prefix(api: Client, se
 )
 def test_build_key_refuses_bad_input_with_422(api: Client, payload: dict, message: str) -> None:
     if payload.get("token") == "T":
-        payload = {**payload, "token": mint()}
+        payload = {**payload, "token": jwt.mint()}
     status, body = call(api, "/build-key", payload)
     assert status == 422 and body["status"] == "error" and body["code"] == 422
     assert message in body["message"]
@@ -89,12 +87,12 @@ def test_key_routes_need_the_admin_or_shared_token(settings) -> None:
     settings.SHARED_TOKEN = "shared-one"
     for path in ("/build-key", "/config-version/get", "/token-profile/get"):
         for client in (Client(), Client(HTTP_AUTHORIZATION="Bearer wrong")):
-            status, body = call(client, path, {"token": mint()})
+            status, body = call(client, path, {"token": jwt.mint()})
             assert status == 401 and body["error"] == "unauthorized"
     shared = Client(HTTP_AUTHORIZATION="Bearer shared-one")
-    assert call(shared, "/build-key", {"token": mint()})[0] == 200
+    assert call(shared, "/build-key", {"token": jwt.mint()})[0] == 200
     settings.SHARED_TOKEN = ""
-    assert call(Client(HTTP_AUTHORIZATION="Bearer "), "/build-key", {"token": mint()})[0] == 401
+    assert call(Client(HTTP_AUTHORIZATION="Bearer "), "/build-key", {"token": jwt.mint()})[0] == 401
     bad = Client(HTTP_AUTHORIZATION=f"Bearer {ADMIN}").post(
         "/build-key", "{nope", content_type="application/json"
     )
@@ -103,20 +101,20 @@ def test_key_routes_need_the_admin_or_shared_token(settings) -> None:
 
 @pytest.mark.django_db
 def test_config_version_get_asks_cursor(api: Client, fake) -> None:
-    token = mint()
+    token = jwt.mint()
     status, body = call(api, "/config-version/get", {**BUNDLE, "token": token})
     assert status == 200
     expected = uuid.uuid5(uuid.NAMESPACE_URL, f"fake-cursor-config/{jwt.parse(token).user_id}")
     assert body == {"config_version": str(expected)}
     (seen,) = fake.requests_to("GetServerConfig")
     assert seen.headers["x-client-key"] == "ef" * 32 and "x-cursor-config-version" not in seen.headers
-    status, body = call(api, "/config-version/get", {**BUNDLE, "token": mint("web")})
+    status, body = call(api, "/config-version/get", {**BUNDLE, "token": jwt.mint(token_type="web")})
     assert status == 403 and body["error"] == "No data" and "session token" in body["message"]
 
 
 @pytest.mark.django_db
 def test_token_profile_get(api: Client, fake) -> None:
-    session, web = mint(), mint("web")
+    session, web = jwt.mint(), jwt.mint(token_type="web")
     status, body = call(
         api, "/token-profile/get", {"session_token": session, "web_token": web, "include_sessions": True}
     )
@@ -151,7 +149,7 @@ def test_token_profile_get(api: Client, fake) -> None:
 
 
 def _key(live_url: str, **extra) -> tuple[str, str]:
-    token = mint()
+    token = jwt.mint()
     response = post(live_url, "/build-key", {**BUNDLE, "token": token, **extra})
     assert response.status_code == 200, response.text
     return response.json()["keys"][0], token
@@ -190,5 +188,84 @@ def test_dynamic_keys_refused_clearly(live, fake, settings) -> None:
     assert not fake.requests_to("StreamUnifiedChatWithTools")
     assert ChatLog.objects.count() == 0
     # The admin and shared secrets still work beside dynamic keys.
-    assert post(live.url, "/build-key", {"token": mint()}, key=SHARED).status_code == 200
-    assert post(live.url, "/build-key", {"token": mint()}, key=AUTH).status_code == 200
+    assert post(live.url, "/build-key", {"token": jwt.mint()}, key=SHARED).status_code == 200
+    assert post(live.url, "/build-key", {"token": jwt.mint()}, key=AUTH).status_code == 200
+
+
+# --- R4 keys (DYNAMIC_KEY_SECRET) ----------------------------------------------------------------
+
+SERVER_SECRET = "hex:" + "5a" * 64
+
+
+def _r4_document(key: str) -> list:
+    return cbor.loads(dynamic_key.b64decode(key[len("sk-") :]))  # type: ignore[return-value]
+
+
+def _r4_key(document: list) -> str:
+    return "sk-" + dynamic_key.b64encode(cbor.dumps(document))
+
+
+def test_with_a_secret_build_key_builds_signed_r4_keys_and_they_chat(live, fake, settings) -> None:
+    settings.DYNAMIC_KEY_SECRET = SERVER_SECRET  # DYNAMIC_KEY stays false: R4 keys need only this
+    key, token = _key(live.url, enable_slow_pool=True, secret="ignored in R4")
+    short, numeric = dynamic_key.aliases(jwt.parse(token))
+    response = post(live.url, "/build-key", {**BUNDLE, "token": token}).json()["keys"]
+    assert response[1:] == [short, numeric]  # the same three forms
+    document = _r4_document(key)
+    hmac_key = bytes([0x5A]) * 64
+    assert document[1] == list(dynamic_key.token_tag(hmac_key, dynamic_key.TokenFields.of(jwt.parse(token))))
+    got = dynamic_key.decode(key, hmac_key=hmac_key, r3=False)
+    assert got.format == dynamic_key.R4 and got.token == token and got.enable_slow_pool is True
+
+    body = {"model": "claude-4.5-sonnet", "messages": user("hi")}
+    response = post(live.url, "/v1/chat/completions", body, key=key)
+    assert response.status_code == 200, response.text
+    (seen,) = fake.requests_to("StreamUnifiedChatWithTools")
+    assert seen.headers["authorization"] == f"Bearer {token}"
+    assert last_log().caller == "dynamic"
+
+
+def test_r4_keys_that_do_not_check_out_are_401s_that_say_why(live, fake, settings) -> None:
+    settings.DYNAMIC_KEY_SECRET = SERVER_SECRET
+    key, _ = _key(live.url)
+    document = _r4_document(key)
+    document[0][0][5][0] ^= 1  # one bit of the token's signature
+    tampered_token = _r4_key(document)
+    document = _r4_document(key)
+    document[1][0] ^= 1
+    tampered_tag = _r4_key(document)
+    malformed = "sk-" + dynamic_key.b64encode(bytes.fromhex("9f8301"))
+    body = {"model": "claude-4.5-sonnet", "messages": user("hi")}
+    for bad, reason in (
+        (tampered_token, "does not match this server's DYNAMIC_KEY_SECRET"),
+        (tampered_tag, "does not match this server's DYNAMIC_KEY_SECRET"),
+        (malformed, "bad CBOR"),
+    ):
+        response = post(live.url, "/v1/chat/completions", body, key=bad)
+        assert response.status_code == 401, response.text
+        error = response.json()["error"]
+        assert reason in error["message"] and error["code"] == "invalid_api_key"
+        assert bad not in response.text and bad[3:20] not in response.text
+        response = post(live.url, "/v1/messages", {**body, "max_tokens": 5}, key=bad)
+        assert response.status_code == 401 and reason in response.json()["error"]["message"]
+    # A new secret retires every key built under the old one.
+    settings.DYNAMIC_KEY_SECRET = "rotated"
+    response = post(live.url, "/v1/chat/completions", body, key=key)
+    assert response.status_code == 401 and "does not match" in response.json()["error"]["message"]
+    assert not fake.requests_to("StreamUnifiedChatWithTools")
+
+
+def test_r3_keys_keep_working_beside_r4_only_with_dynamic_key_true(live, fake, settings) -> None:
+    r3_key, _ = _key(live.url)  # no secret yet: an R3 key
+    assert dynamic_key.b64decode(r3_key[3:])[0] == 0x0A
+    settings.DYNAMIC_KEY_SECRET = SERVER_SECRET
+    r4_key, _ = _key(live.url)
+    body = {"model": "claude-4.5-sonnet", "messages": user("hi")}
+    response = post(live.url, "/v1/chat/completions", body, key=r3_key)
+    assert response.status_code == 401 and "R3 keys are off" in response.json()["error"]["message"]
+    settings.DYNAMIC_KEY = True
+    for key in (r3_key, r4_key):
+        assert post(live.url, "/v1/chat/completions", body, key=key).status_code == 200
+    settings.DYNAMIC_KEY_SECRET = ""
+    response = post(live.url, "/v1/chat/completions", body, key=r4_key)
+    assert response.status_code == 401 and "no DYNAMIC_KEY_SECRET" in response.json()["error"]["message"]

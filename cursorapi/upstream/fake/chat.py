@@ -220,6 +220,12 @@ async def stream(
         await responder.end()
         return
 
+    if d.web_refs:
+        # The sources of an -online reply: one web_citation frame, after the text.
+        references = [pb.WebReference(title=title, url=url) for title, url in d.web_refs]
+        citation = pb.WebCitation(references=references)
+        await out.frame(_frame(pb.StreamUnifiedChatResponse(web_citation=citation), force_gzip=gz))
+
     for index, call in enumerate(d.tool_calls, start=1):
         for data in _tool_call_frames(index, call, gz):
             await out.frame(data)

@@ -33,6 +33,7 @@ class Directives:
     delay_ms: int = 0
     thinking: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
+    web_refs: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
     error: str | None = None
     error_after: int | None = None
     drop_after: int | None = None
@@ -94,6 +95,11 @@ def _apply(d: Directives, key: str, value: str) -> None:
         except ValueError as exc:
             raise DirectiveError("tool_call arguments must be JSON") from exc
         d.tool_calls.append(ToolCall(name, arguments))
+    elif key == "web_ref":
+        title, sep, url = value.partition("|")
+        if not sep or not url:
+            raise DirectiveError("web_ref must be TITLE|URL")
+        d.web_refs.append((title, url))
     else:
         raise DirectiveError(f"unknown directive {key!r}")
 
