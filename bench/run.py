@@ -233,6 +233,8 @@ def main() -> None:
     server = None
     try:
         subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
+        # A reused BENCH_DATABASE_URL holds tokens sealed with another run's key: start empty.
+        subprocess.run([python, "manage.py", "flush", "--noinput"], cwd=ROOT, env=env, check=True)
         tokens_file = tmp / "tokens"
         tokens_file.write_text("\n".join(jwt.mint() for _ in range(args.tokens)) + "\n")
         subprocess.run(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from cursorapi.dbwork import one_writer
+
 from .models import Chain, ChatLog, Status
 
 
@@ -29,6 +31,7 @@ class Outcome:
     delays: list[list[float]] | None = None
 
 
+@one_writer
 def start(
     *,
     request_id: str,
@@ -52,6 +55,7 @@ def start(
     return log.pk
 
 
+@one_writer
 def finish(log_id: int, outcome: Outcome) -> None:
     with transaction.atomic():
         # The record may have been removed by retention meanwhile: then there is nothing to attach to.

@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from cursorapi.dbwork import one_writer
 from cursorapi.upstream.headers import Account
 
 from .models import Health, Token
@@ -55,6 +56,7 @@ def _sql(alias: bool, excluded: int) -> str:
     return f"UPDATE {table} SET last_used_at = %s WHERE {where} RETURNING id, updated_at, health"
 
 
+@one_writer
 def pick(alias: str | None, exclude: Iterable[int]) -> tuple[int, str, str] | None:
     """Stamp and return (id, updated_at, health) of the next token, or None."""
     now = connection.ops.adapt_datetimefield_value(timezone.now())

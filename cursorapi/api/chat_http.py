@@ -66,7 +66,6 @@ async def _claim_session(run: ChatRun, session_id: str, error_body: ErrorShape) 
 
 
 async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> HttpResponse:
-    run.start_log()
     events = run.events()
     pending: asyncio.Future[list[Event]] = asyncio.ensure_future(anext(events))
     if not run.chat.stream:

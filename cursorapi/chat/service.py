@@ -131,13 +131,15 @@ class ChatRun:
         while True:
             self.attempts += 1
             try:
-                lease = await db(pool.lease_for)(self.caller, exclude=excluded)
+                lease = await db(pool.lease_for, lane="lease")(self.caller, exclude=excluded)
             except pool.NoTokenAvailable as exc:
+                self.start_log()
                 # With no other account to try, the caller learns what went wrong with the first.
                 self.attempts -= 1
                 self.failure = failure_from(previous or exc)
                 raise self.failure from exc
             self.token = lease.token
+            self.start_log()
             self.account_label = lease.token.alias if lease.token else "key"
             sent_before = self.first_content_at is not None
             try:
@@ -303,12 +305,18 @@ class ChatRun:
     # --- the log record ------------------------------------------------------------------------
 
     def start_log(self) -> None:
-        """Insert the log record beside the upstream call rather than before it: it is off the path."""
+        """Insert the log record beside the upstream call rather than before it: it is off the path.
+
+        It starts once the token is leased, so that the two writes do not compete for the database
+        (and the interpreter) while the request waits for its token.
+        """
+        if self._log_task is not None:
+            return
         prompt = ""
         if settings.LOG_CONTENT:
             prompt = "\n\n".join(f"[{t.role}] {t.text}" for t in self.chat.turns)
         self._log_task = asyncio.ensure_future(
-            db(chatlogs.start)(
+            db(chatlogs.start, lane="log")(
                 request_id=self.request_id,
                 dialect=self.dialect,
                 model=self.chat.model.server_id,
@@ -322,8 +330,7 @@ class ChatRun:
     async def close_log(self) -> None:
         await self._end_session()
         now = time.perf_counter()
-        if self._log_task is None:
-            return
+        self.start_log()  # a request cancelled before its lease still gets its record
         try:
             self.log_id = await asyncio.shield(self._log_task)
         except Exception:
@@ -359,6 +366,6 @@ class ChatRun:
         )
         try:
             # The record must not be lost to a second cancellation while it is written.
-            await asyncio.shield(db(chatlogs.finish)(self.log_id, outcome))
+            await asyncio.shield(db(chatlogs.finish, lane="log")(self.log_id, outcome))
         except Exception:
             log.exception("request %s: could not record its outcome", self.request_id)

@@ -125,6 +125,9 @@ def test_no_usable_token_is_a_503(live, fake) -> None:
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "no_tokens"
     assert fake.received == []
+    # The record is written after the lease (so as not to compete with it), failed leases included.
+    log = last_log()
+    assert (log.status, log.http_status, log.token_alias) == ("failure", 503, "")
 
 
 def test_pinned_alias_uses_that_token_and_unknown_alias_is_404(live, fake) -> None:

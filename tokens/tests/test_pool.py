@@ -78,3 +78,32 @@ def test_the_lease_carries_the_accounts_identity(settings) -> None:
     assert account.token == token.primary_token and account.client_key == token.client_key
     assert account.timezone == "Asia/Tokyo" and account.gcpp_host == "EU"
     assert account.proxy == "http://proxy.internal:3128"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_writers_of_one_process_queue_on_a_lock_not_in_sqlite() -> None:
+    """A second SQLite writer would sleep in SQLite's busy handler (1, 2, 5 ... 100 ms) and retry;
+    queued on our lock it goes as soon as the first is done. PostgreSQL writes are not serialized."""
+    import threading
+
+    from django.db import connections
+
+    from cursorapi import dbwork
+
+    add_token("a")
+    done = threading.Event()
+
+    def lease_in_another_thread() -> None:
+        try:
+            picking.pick(None, [])
+            done.set()
+        finally:
+            connections.close_all()
+
+    with dbwork._sqlite_writer:
+        worker = threading.Thread(target=lease_in_another_thread)
+        worker.start()
+        waited = not done.wait(0.2)
+    worker.join(5)
+    assert done.is_set()
+    assert waited is (connection.vendor == "sqlite")
