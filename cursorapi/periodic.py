@@ -1,9 +1,10 @@
 """Background jobs of a server process (analytics sync, session cleanup, ...): one thread each.
 
 A job starts only in a server process (daphne, `manage.py serve`/`runserver`, ...) and only when its
-interval is above zero; never in tests or other management commands. It runs apart from the event
-loop, so requests never wait on it. Each job is also a management command (with --every), for
-deployments that prefer a separate worker.
+interval is above zero; never in tests or other management commands. With `serve --workers N` the
+parent process runs them, once, and its Daphne workers (`python -m daphne`) do not. A job runs apart
+from the event loop, so requests never wait on it. Each job is also a management command (with
+--every), for deployments that prefer a separate worker.
 """
 
 from __future__ import annotations

@@ -45,7 +45,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 HOST = env.str("HOST", default="0.0.0.0")
 PORT = env.int("PORT", default=3000)
-WEB_WORKERS = env.int("WEB_WORKERS", default=1)  # Daphne processes for manage.py serve
+# Daphne processes for manage.py serve; 0: one per CPU core, at most 4. One process is one event
+# loop on one core: at 50 concurrent streams a second worker about halved the added time to first
+# token (bench/RESULTS.md).
+WEB_WORKERS = env.int("WEB_WORKERS", default=0)
 
 INSTALLED_APPS = [
     # Daphne first, so that `runserver` serves the ASGI application too.

@@ -55,3 +55,26 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
+
+
+def test_by_default_one_worker_per_core(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "WEB_WORKERS"}
+    env.update({"DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    expected = min(4, os.cpu_count() or 1)
+    assert first.strip().endswith(f"({expected} worker(s))")

@@ -36,6 +36,8 @@ def test_a_stop_during_the_first_delay_runs_nothing() -> None:
     [
         (["/usr/bin/daphne", "cursorapi.asgi:application"], {}, True),
         (["manage.py", "serve"], {}, True),
+        # The workers `serve --workers N` starts: their parent runs the jobs, once for all of them.
+        (["/venv/lib/python3.11/site-packages/daphne/__main__.py", "--fd", "3"], {}, False),
         (["manage.py", "runserver"], {"RUN_MAIN": "true"}, True),
         (["manage.py", "runserver"], {}, False),  # the autoreloader's watcher process
         (["manage.py", "runserver", "--noreload"], {}, True),

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+MAX_AUTO_WORKERS = 4
+
 
 class Command(BaseCommand):
     help = (
@@ -21,7 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=None)
         parser.add_argument("--port", type=int, default=None)
         parser.add_argument(
-            "--workers", type=int, default=settings.WEB_WORKERS, help="Daphne processes (WEB_WORKERS)"
+            "--workers",
+            type=int,
+            default=settings.WEB_WORKERS,
+            help="Daphne processes (WEB_WORKERS); 0: one per CPU core, at most 4",
         )
         parser.add_argument(
             "--access-log", default=None, help="write Daphne's access log here (- for stdout); off by default"
@@ -36,6 +41,8 @@ class Command(BaseCommand):
         access_log: str | None,
         **options: Any,
     ) -> None:
+        if workers <= 0:
+            workers = min(MAX_AUTO_WORKERS, os.cpu_count() or 1)
         host = host or settings.HOST
         port = port or settings.PORT
         # Our own logging records every chat; a line per request on stdout costs real time under load.
