@@ -74,3 +74,30 @@ def test_admin_detail_page_shows_the_chain(live, pool_token, openai_client) -> N
     html = page.content.decode()
     assert "Chain (per upstream frame)" in html
     assert html.count("<tr><td>") >= 3
+
+
+def test_a_client_leaving_right_after_the_end_still_gets_its_record_finished(
+    live, pool_token, monkeypatch
+) -> None:
+    """The server cancels a response's task when its client goes away. If that happens while the
+    end of the request waits for the (here slow) start insert, the outcome must still be written."""
+    import time
+
+    from chatlogs import services as chatlogs
+
+    original = chatlogs.start
+
+    def slow_start(**fields):
+        time.sleep(0.5)
+        return original(**fields)
+
+    monkeypatch.setattr(chatlogs, "start", slow_start)
+    body = {"model": "claude-4.5-sonnet", "messages": user('hi\n#fake: reply="quick"'), "stream": True}
+    headers = {"authorization": f"Bearer {AUTH}"}
+    url = f"{live.url}/v1/chat/completions"
+    with httpx.Client(timeout=10) as client, client.stream("POST", url, json=body, headers=headers) as reply:
+        for line in reply.iter_lines():
+            if line == "data: [DONE]":
+                break  # and hang up at once, before the server ends the response
+    log = last_log(wait=5)
+    assert log.status == "success" and log.chain.delays

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 # Cursor error numbers that mean the account itself is unusable (logged out, revoked, expired).
 AUTH_ERRORS = {1, 2, 3, 11, 12, 38, 42}
 MAX_DELAYS = 4096  # chain pairs kept per log record
+_closing: set[asyncio.Future[None]] = set()
 
 
 class ChatFailure(Exception):
@@ -328,11 +329,22 @@ class ChatRun:
         )
 
     async def close_log(self) -> None:
+        """End the session and write the outcome, even if the request's task is cancelled meanwhile.
+
+        The server cancels a response's task when the client goes away, which can happen while this
+        waits for the start insert; the writes then finish in a task of their own.
+        """
+        ended = time.perf_counter()
+        closing = asyncio.ensure_future(self._close_log(ended))
+        _closing.add(closing)  # the loop keeps only weak references to tasks
+        closing.add_done_callback(_closing.discard)
+        await asyncio.shield(closing)
+
+    async def _close_log(self, now: float) -> None:
         await self._end_session()
-        now = time.perf_counter()
         self.start_log()  # a request cancelled before its lease still gets its record
         try:
-            self.log_id = await asyncio.shield(self._log_task)
+            self.log_id = await self._log_task  # type: ignore[misc]
         except Exception:
             log.exception("request %s: could not write its log record", self.request_id)
             return
@@ -365,7 +377,6 @@ class ChatRun:
             delays=[[chars, round(since * 1000, 1)] for chars, since in self.delays] or None,
         )
         try:
-            # The record must not be lost to a second cancellation while it is written.
-            await asyncio.shield(db(chatlogs.finish, lane="log")(self.log_id, outcome))
+            await db(chatlogs.finish, lane="log")(self.log_id, outcome)
         except Exception:
             log.exception("request %s: could not record its outcome", self.request_id)
