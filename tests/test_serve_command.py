@@ -73,8 +73,17 @@ def test_by_default_one_worker_per_core(tmp_path: Path) -> None:
     )
     try:
         first = proc.stdout.readline()
+        deadline = time.time() + 30
+        while True:
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/health").status_code in (200, 503)
+                break
+            except httpx.HTTPError:
+                assert time.time() < deadline, "serve did not start"
+                time.sleep(0.1)
+        expected = min(4, os.cpu_count() or 1)
+        assert first.strip().endswith(f"({expected} worker(s))")
+        assert len(_children(proc.pid)) == (expected if expected > 1 else 0)
     finally:
         proc.terminate()
-        proc.wait(15)
-    expected = min(4, os.cpu_count() or 1)
-    assert first.strip().endswith(f"({expected} worker(s))")
+        assert proc.wait(15) == 0

@@ -185,26 +185,33 @@ def refresh_config_versions(tokens: list[Token]) -> list[Outcome]:
 
 @dataclass(frozen=True, slots=True)
 class _Renewal:
-    token: str = ""
+    token: jwt.CursorToken | None = None  # checked: well formed, and the same account
     upgraded: bool = False  # from a web token's deep login, not from the session token's refresh
     error: str | None = None
 
 
-async def _refreshed(account: Account, providers: tuple[str, ...]) -> str:
+def _checked(value: str, account: Account, providers: tuple[str, ...]) -> jwt.CursorToken:
+    """The new token, if it is one we can store for this account.
+
+    Checked as soon as it arrives, so that an unusable refresh counts as a failed refresh and a
+    token with a web secondary still gets its upgrade.
+    """
+    try:
+        parsed = jwt.parse(value, providers)
+    except jwt.TokenError as exc:
+        raise ProtocolError(f"Cursor's new token is not usable: {exc}") from exc
+    if parsed.user_id != account.user_id:
+        raise ProtocolError("Cursor's new token belongs to another account")
+    return parsed
+
+
+async def _refreshed(account: Account, providers: tuple[str, ...]) -> jwt.CursorToken:
     payload = {"grant_type": "refresh_token", "client_id": REFRESH_CLIENT_ID, "refresh_token": account.token}
     reply = await upstream_client.get().json(account, hosts.TOKEN_REFRESH, method="POST", payload=payload)
     value = reply.get("access_token") if isinstance(reply, dict) else None
     if not isinstance(value, str):
         raise UpstreamError("Cursor's refresh reply has no access_token")
-    # Checked here and not only when storing, so that an unusable reply counts as a failed refresh
-    # and a token with a web secondary still gets its upgrade.
-    try:
-        parsed = jwt.parse(value, providers)
-    except jwt.TokenError as exc:
-        raise ProtocolError(f"Cursor's refreshed token is not usable: {exc}") from exc
-    if parsed.user_id != account.user_id:
-        raise ProtocolError("Cursor's refreshed token belongs to another account")
-    return value
+    return _checked(value, account, providers)
 
 
 async def _renew(account: Account, *, web: bool, providers: tuple[str, ...], pause: float) -> _Renewal:
@@ -220,13 +227,14 @@ async def _renew(account: Account, *, web: bool, providers: tuple[str, ...], pau
             refresh_error = _reason(exc)
     try:
         value = await deep_login.upgrade(upstream_client.get(), account, pause=pause)
+        upgraded = _checked(value, account, providers)
     except UpstreamError as exc:
         # Its own messages say what happened; the HTTP status we would map it to says nothing.
         why = str(exc) if isinstance(exc, deep_login.DeepLoginError) else _reason(exc)
         if web:
             return _Renewal(error=f"deep login: {why}")
         return _Renewal(error=f"refresh: {refresh_error}; then deep login with the web token: {why}")
-    return _Renewal(value, upgraded=True)
+    return _Renewal(upgraded, upgraded=True)
 
 
 def refresh_tokens(aliases: Iterable[str]) -> Batch:
@@ -244,20 +252,14 @@ def refresh_tokens(aliases: Iterable[str]) -> Batch:
     for (token, _), reply in zip(jobs, replies, strict=True):
         if isinstance(reply, BaseException):
             outcomes.append(Outcome(token.alias, _reason(reply)))
-        elif reply.error is not None:
-            outcomes.append(Outcome(token.alias, reply.error))
+        elif reply.token is None:
+            outcomes.append(Outcome(token.alias, reply.error or "no new token"))
         else:
-            try:
-                outcomes.append(_store_refreshed(token, reply.token, upgraded=reply.upgraded))
-            except services.TokenInputError as exc:
-                outcomes.append(Outcome(token.alias, f"Cursor's new token is not usable: {exc}"))
+            outcomes.append(_store_refreshed(token, reply.token, upgraded=reply.upgraded))
     return Batch(outcomes)
 
 
-def _store_refreshed(token: Token, value: str, *, upgraded: bool = False) -> Outcome:
-    parsed = services.parse_token(value)
-    if parsed.user_id != token.user_id:
-        return Outcome(token.alias, "Cursor's new token belongs to another account")
+def _store_refreshed(token: Token, parsed: jwt.CursorToken, *, upgraded: bool = False) -> Outcome:
     changed = ["primary_token", "token_digest", "token_type", "expires_at", "health", "cooldown_until"]
     if upgraded and not token.secondary_token:
         # The web token keeps serving the cookie-authenticated dashboard calls (§7.4 step 4).

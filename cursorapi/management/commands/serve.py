@@ -63,21 +63,23 @@ class Command(BaseCommand):
         # One socket, inherited by every worker: the kernel spreads the connections between them.
         listener = socket.create_server((host, port), backlog=2048, reuse_port=False)
         listener.set_inheritable(True)
-        children = [
-            subprocess.Popen(
-                [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), *daphne_args],
-                pass_fds=(listener.fileno(),),
-                env=os.environ.copy(),
-            )
-            for _ in range(workers)
-        ]
+        children: list[subprocess.Popen[bytes]] = []
 
         def stop(signum: int, frame: Any) -> None:
             for child in children:
                 child.send_signal(signal.SIGTERM)
 
+        # Before the first worker starts, so that a stop arriving meanwhile cannot orphan one.
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        for _ in range(workers):
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), *daphne_args],
+                    pass_fds=(listener.fileno(),),
+                    env=os.environ.copy(),
+                )
+            )
         codes = [child.wait() for child in children]
         listener.close()
         if any(codes):
