@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.api.helpers import last_log, post, user
 from tests.fixtures import add_token
+from tests.processes import first_answer, free_port
 from tokens.models import Token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,9 +53,7 @@ def test_warning_without_a_usable_token(live, fake) -> None:
 
 
 def test_error_and_503_when_the_database_is_down(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path),
@@ -71,14 +68,7 @@ def test_error_and_503_when_the_database_is_down(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health")
-                break
-            except httpx.HTTPError:
-                assert time.time() < deadline
-                time.sleep(0.1)
+        response = first_answer(f"http://127.0.0.1:{port}/health")
         assert response.status_code == 503
         assert response.json()["status"] == "error" and response.json()["checks"]["database"] == "down"
     finally:
@@ -126,14 +116,10 @@ def test_totals_agree_across_two_worker_processes(tmp_path: Path, fake_server) -
         check=True,
         capture_output=True,
     )
-    ports = []
-    for _ in range(2):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            ports.append(s.getsockname()[1])
+    ports = [free_port(), free_port()]
     procs = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(p)],
+            [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(p), "--workers", "1"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -144,14 +130,7 @@ def test_totals_agree_across_two_worker_processes(tmp_path: Path, fake_server) -
     try:
         urls = [f"http://127.0.0.1:{p}" for p in ports]
         for url in urls:
-            deadline = time.time() + 30
-            while True:
-                try:
-                    httpx.get(f"{url}/health")
-                    break
-                except httpx.HTTPError:
-                    assert time.time() < deadline
-                    time.sleep(0.1)
+            first_answer(f"{url}/health")
         body = {"model": "claude-4.5-sonnet", "messages": user("hi")}
         for n in range(3):
             response = httpx.post(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
+
+from tests.processes import first_answer, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,9 +28,7 @@ def _children(pid: int) -> list[int]:
 
 
 def test_workers_share_one_port(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     proc = subprocess.Popen(
@@ -41,14 +39,7 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                assert httpx.get(f"http://127.0.0.1:{port}/health").json()["checks"]["database"] == "ok"
-                break
-            except httpx.HTTPError:
-                assert time.time() < deadline, "serve did not start"
-                time.sleep(0.1)
+        assert first_answer(f"http://127.0.0.1:{port}/health").json()["checks"]["database"] == "ok"
         assert len(_children(proc.pid)) == 2
         for _ in range(10):
             assert httpx.get(f"http://127.0.0.1:{port}/health").status_code == 200
@@ -60,9 +51,7 @@ def test_workers_share_one_port(tmp_path: Path) -> None:
 def test_by_default_one_worker_per_core(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "WEB_WORKERS"}
     env.update({"DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,
@@ -73,14 +62,7 @@ def test_by_default_one_worker_per_core(tmp_path: Path) -> None:
     )
     try:
         first = proc.stdout.readline()
-        deadline = time.time() + 30
-        while True:
-            try:
-                assert httpx.get(f"http://127.0.0.1:{port}/health").status_code in (200, 503)
-                break
-            except httpx.HTTPError:
-                assert time.time() < deadline, "serve did not start"
-                time.sleep(0.1)
+        first_answer(f"http://127.0.0.1:{port}/health")  # not migrated: a 503, but it answers
         expected = min(4, os.cpu_count() or 1)
         assert first.strip().endswith(f"({expected} worker(s))")
         assert len(_children(proc.pid)) == (expected if expected > 1 else 0)
