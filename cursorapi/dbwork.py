@@ -13,15 +13,13 @@ from django.db import close_old_connections, connection
 
 R = TypeVar("R")
 
-Lane = Literal["default", "lease", "log"]
+Lane = Literal["default", "lease"]
 
-# Every chat request waits for its token lease before it can call Cursor, while the log writes are
-# off its path: each gets threads of its own, so that under load a lease never queues behind other
-# requests' log writes (or anything else in the loop's default pool).
+# Every chat request waits for its token lease before it can call Cursor: leases get threads of their
+# own, so that under load one never queues behind other work in the loop's default pool.
 _LANES: dict[str, ThreadPoolExecutor | None] = {
     "default": None,
     "lease": ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-lease"),
-    "log": ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-log"),
 }
 _sqlite_writer = threading.RLock()
 

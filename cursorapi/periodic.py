@@ -80,13 +80,19 @@ def start_in_server(
             # This thread's connection would otherwise sit open (or broken) until the next turn.
             close_old_connections()
 
-    thread = threading.Thread(
-        target=run_forever,
-        args=(interval, turn, threading.Event()),
-        kwargs={"first_delay": FIRST_RUN_DELAY if first_delay is None else first_delay, "name": name},
-        name=name,
-        daemon=True,
-    )
+    def forever() -> None:
+        from cursorapi import priority
+
+        priority.background_thread()  # the server's requests first
+        run_forever(
+            interval,
+            turn,
+            threading.Event(),
+            first_delay=FIRST_RUN_DELAY if first_delay is None else first_delay,
+            name=name,
+        )
+
+    thread = threading.Thread(target=forever, name=name, daemon=True)
     _threads[name] = thread
     thread.start()
     log.info("%s every %ss in the background", name, interval)

@@ -89,14 +89,17 @@ def _start_daphne() -> LiveServer:
 
 
 @pytest.fixture
-def live(transactional_db, fake: FakeCursor, settings) -> LiveServer:
+def live(transactional_db, fake: FakeCursor, settings) -> Iterator[LiveServer]:
     """Our server, on a socket, talking to the fake upstream; the database is shared with it."""
+    from chatlogs import writer
     from cursorapi.chat.catalog import DEFAULT_MODELS, catalog
 
     settings.AUTH_TOKEN = AUTH
     settings.SHARED_TOKEN = SHARED
     catalog.__init__(DEFAULT_MODELS)  # each test starts from the built-in list, never refreshed
-    return _start_daphne()
+    yield _start_daphne()
+    # Log records still queued belong to this test: written now, before its database is emptied.
+    writer.flush()
 
 
 @pytest.fixture

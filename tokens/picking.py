@@ -41,13 +41,17 @@ post_save.connect(clear, sender="proxies.Proxy", dispatch_uid="picking-proxy-sav
 post_delete.connect(clear, sender="proxies.Proxy", dispatch_uid="picking-proxy-deleted")
 
 
-def _sql(alias: bool, excluded: int) -> str:
+def _sql(alias: bool, excluded: int, *, skip_locked: bool = True) -> str:
     table = Token._meta.db_table
     if alias:
         where = "alias = %s"
     else:
         not_in = f" AND id NOT IN ({', '.join(['%s'] * excluded)})" if excluded else ""
-        lock = " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+        # NO KEY UPDATE, not UPDATE: a log record naming the token holds a key-share lock on its row
+        # until that write commits, and must not make the token look taken.
+        lock = " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else ""
+        if lock and skip_locked:
+            lock += " SKIP LOCKED"
         where = (
             f"id = (SELECT id FROM {table} WHERE enabled AND health <> %s"
             f" AND (cooldown_until IS NULL OR cooldown_until <= %s){not_in}"
@@ -71,6 +75,11 @@ def pick(alias: str | None, exclude: Iterable[int]) -> tuple[int, str, str] | No
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
         cursor.execute(_sql(alias is not None, len(excluded)), params)
         row = cursor.fetchone()
+        if row is None and alias is None and connection.vendor == "postgresql":
+            # Every usable token was being stamped by another worker at this very moment (a pool of
+            # one, say): wait for those few microseconds rather than answer "no token".
+            cursor.execute(_sql(False, len(excluded), skip_locked=False), params)
+            row = cursor.fetchone()
     return None if row is None else (row[0], str(row[1]), row[2])
 
 

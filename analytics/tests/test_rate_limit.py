@@ -97,6 +97,8 @@ def test_endless_429s_give_up_with_a_clear_error(admin_api: AdminApi) -> None:
 @pytest.mark.django_db
 def test_a_sync_rides_through_429s_and_resumes_on_the_same_page(admin_api: AdminApi, settings: Any) -> None:
     settings.ANALYTICS_RATE_LIMIT = 1000  # pacing off: the fake will refuse some calls
+    # Four calls inside half a second, even on a slow machine: the fake must refuse one.
+    admin_api.window_seconds, admin_api.limit = 0.5, 3
     out = io.StringIO()
     call_command(
         "sync_ai_code",

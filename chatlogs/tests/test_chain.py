@@ -80,18 +80,18 @@ def test_a_client_leaving_right_after_the_end_still_gets_its_record_finished(
     live, pool_token, monkeypatch
 ) -> None:
     """The server cancels a response's task when its client goes away. If that happens while the
-    end of the request waits for the (here slow) start insert, the outcome must still be written."""
+    end of the request waits for the (here slow) log writes, the outcome must still be written."""
     import time
 
-    from chatlogs import services as chatlogs
+    from chatlogs import writer
 
-    original = chatlogs.start
+    original = writer._write
 
-    def slow_start(**fields):
+    def slow_write(batch):
         time.sleep(0.5)
-        return original(**fields)
+        return original(batch)
 
-    monkeypatch.setattr(chatlogs, "start", slow_start)
+    monkeypatch.setattr(writer, "_write", slow_write)
     body = {"model": "claude-4.5-sonnet", "messages": user('hi\n#fake: reply="quick"'), "stream": True}
     headers = {"authorization": f"Bearer {AUTH}"}
     url = f"{live.url}/v1/chat/completions"

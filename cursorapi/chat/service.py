@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
 from chatlogs import services as chatlogs
+from chatlogs import writer as log_writer
 from chatsessions import services as sessions
 from cursorapi import upstream_client
 from cursorapi.auth import Caller
@@ -118,12 +120,11 @@ class ChatRun:
     finish: Finish | None = None
     failure: ChatFailure | None = None
     cancelled: bool = False
-    log_id: int | None = None
     reply_calls: dict[int, ToolCall] = field(default_factory=dict)
     session: sessions.Claim | None = None
     session_turns: list[Turn] = field(default_factory=list)
     session_system: str | None = None
-    _log_task: asyncio.Future[int] | None = None
+    _log_entry: log_writer.Entry | None = None
 
     async def events(self) -> AsyncIterator[list[Event]]:
         """The reply in batches: the events decoded from one network read of Cursor's stream."""
@@ -306,33 +307,31 @@ class ChatRun:
     # --- the log record ------------------------------------------------------------------------
 
     def start_log(self) -> None:
-        """Insert the log record beside the upstream call rather than before it: it is off the path.
+        """Queue the insert of the log record: the log writer's thread does it, off the request's path.
 
-        It starts once the token is leased, so that the two writes do not compete for the database
-        (and the interpreter) while the request waits for its token.
+        It is queued once the token is leased, so that the request's own work comes first.
         """
-        if self._log_task is not None:
+        if self._log_entry is not None:
             return
         prompt = ""
         if settings.LOG_CONTENT:
             prompt = "\n\n".join(f"[{t.role}] {t.text}" for t in self.chat.turns)
-        self._log_task = asyncio.ensure_future(
-            db(chatlogs.start, lane="log")(
-                request_id=self.request_id,
-                dialect=self.dialect,
-                model=self.chat.model.server_id,
-                stream=self.chat.stream,
-                caller=self.caller.kind,
-                api_key_id=self.caller.api_key_id,
-                prompt=prompt,
-            )
+        self._log_entry = log_writer.begin(
+            created_at=timezone.now(),
+            request_id=self.request_id,
+            dialect=self.dialect,
+            model=self.chat.model.server_id,
+            stream=self.chat.stream,
+            caller=self.caller.kind,
+            api_key_id=self.caller.api_key_id,
+            prompt=prompt,
         )
 
     async def close_log(self) -> None:
-        """End the session and write the outcome, even if the request's task is cancelled meanwhile.
+        """End the session and queue the outcome, even if the request's task is cancelled meanwhile.
 
         The server cancels a response's task when the client goes away, which can happen while this
-        waits for the start insert; the writes then finish in a task of their own.
+        waits for the session's write; the rest then runs in a task of its own.
         """
         ended = time.perf_counter()
         closing = asyncio.ensure_future(self._close_log(ended))
@@ -343,11 +342,7 @@ class ChatRun:
     async def _close_log(self, now: float) -> None:
         await self._end_session()
         self.start_log()  # a request cancelled before its lease still gets its record
-        try:
-            self.log_id = await self._log_task  # type: ignore[misc]
-        except Exception:
-            log.exception("request %s: could not write its log record", self.request_id)
-            return
+        assert self._log_entry is not None
         usage = self.finish.usage if self.finish else None
         if self.cancelled:
             status, http_status, error = chatlogs.Status.CANCELLED, 499, "client disconnected"
@@ -376,7 +371,5 @@ class ChatRun:
             thinking="".join(self.thinking_parts),
             delays=[[chars, round(since * 1000, 1)] for chars, since in self.delays] or None,
         )
-        try:
-            await db(chatlogs.finish, lane="log")(self.log_id, outcome)
-        except Exception:
-            log.exception("request %s: could not record its outcome", self.request_id)
+        # Not awaited: the response ends now, the record follows as soon as the writer gets to it.
+        log_writer.end(self._log_entry, outcome)

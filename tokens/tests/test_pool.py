@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from chatlogs import services as chatlogs
+from chatlogs import writer
+from chatlogs.services import Outcome
 from tests.fixtures import add_token
 from tokens import picking, services
 from tokens.models import Health, Token
@@ -36,9 +38,11 @@ def test_what_a_chat_costs_in_queries() -> None:
     assert pick.startswith("UPDATE") and "RETURNING" in pick
     with CaptureQueriesContext(connection) as rest:
         services.report_success(lease.token)  # healthy already: no write
-        log_id = chatlogs.start(request_id="r", dialect="openai", model="m", stream=True, caller="admin")
-        chatlogs.finish(log_id, chatlogs.Outcome(status="success", http_status=200))
-    assert [q.split()[0] for q in _statements(rest)] == ["INSERT", "UPDATE"]
+        # The log writer's batch for one request: its start and its outcome.
+        entry = writer.Entry(dict(created_at=timezone.now(), request_id="r", dialect="openai", model="m"))
+        writer._write([entry, writer._Finish(entry, Outcome(status="success", http_status=200))])
+    assert [q.split()[0] for q in _statements(rest)] == ["INSERT", "1"]
+    assert _statements(rest)[1].startswith("1 times: UPDATE")  # executemany, for a batch of one
 
 
 def test_a_changed_token_is_read_again() -> None:
@@ -107,3 +111,58 @@ def test_sqlite_writers_of_one_process_queue_on_a_lock_not_in_sqlite() -> None:
     worker.join(5)
     assert done.is_set()
     assert waited is (connection.vendor == "sqlite")
+
+
+def _hold_in_another_connection(sql: str, token_id: int, held: threading.Event, release: threading.Event):
+    from django.db import connections, transaction
+
+    def hold() -> None:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, [token_id])
+                held.set()
+                release.wait(5)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(5)
+    return thread
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_log_write_naming_the_token_does_not_hide_it_from_the_pool() -> None:
+    """A record's token_id holds a key-share lock on the token's row until the write commits
+    (PostgreSQL); a pool of one must still lease its token meanwhile, not answer 503."""
+    token = add_token("only")
+    held, release = threading.Event(), threading.Event()
+    thread = None
+    if connection.vendor == "postgresql":  # SQLite has no row locks
+        sql = "SELECT id FROM tokens_token WHERE id = %s FOR KEY SHARE"  # what the FK check takes
+        thread = _hold_in_another_connection(sql, token.pk, held, release)
+    try:
+        picked = picking.pick(None, [])
+    finally:
+        release.set()
+        if thread is not None:
+            thread.join(5)
+    assert picked is not None and picked[0] == token.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_pool_of_one_waits_for_a_concurrent_stamp_rather_than_answering_none() -> None:
+    token = add_token("only")
+    held, release = threading.Event(), threading.Event()
+    if connection.vendor == "postgresql":
+        sql = "SELECT id FROM tokens_token WHERE id = %s FOR NO KEY UPDATE"  # another worker's pick
+    else:
+        sql = "SELECT %s"  # SQLite: the transaction itself holds the one write lock
+    thread = _hold_in_another_connection(sql, token.pk, held, release)
+    threading.Timer(0.2, release.set).start()
+    try:
+        picked = picking.pick(None, [])
+    finally:
+        release.set()
+        thread.join(5)
+    assert picked is not None and picked[0] == token.pk
