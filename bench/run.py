@@ -6,6 +6,8 @@ Starts `manage.py fakecursor` and `manage.py serve` (Daphne, SQLite in a tempora
 for non-stream and stream requests at each concurrency measures requests/s, time to first token
 (p50/p99) and total latency (p50/p99), through the proxy and directly (Cursor's protocol spoken to
 the fake by our upstream client). Prints a table and one JSON line; errors are counted, not hidden.
+On a machine with two or more cores the server runs on its own half of them and the harness (load
+generator and fake) on the other half; `--no-pin` lets them all share every core.
 """
 
 from __future__ import annotations
@@ -168,11 +170,16 @@ def proxy_caller(client: httpx.AsyncClient, url: str, stream: bool):
             async with client.stream("POST", url, json=body, headers=headers) as r:
                 if r.status_code != 200:
                     return Sample(None, time.perf_counter() - start, False)
-                async for line in r.aiter_lines():
-                    if ttft is None and '"content"' in line:
+                # Raw bytes, not decoded lines: the load generator shares its core with the fake, and
+                # its own parsing would otherwise count as the proxy's latency.
+                tail = b""
+                async for data in r.aiter_raw():
+                    seen = tail + data
+                    if ttft is None and b'"content"' in seen:
                         ttft = time.perf_counter() - start
-                    if line == "data: [DONE]":
+                    if b"\ndata: [DONE]\n" in seen or seen.startswith(b"data: [DONE]\n"):
                         ok = ttft is not None
+                    tail = seen[-32:]
             return Sample(ttft, time.perf_counter() - start, ok)
         except httpx.HTTPError:
             return Sample(None, time.perf_counter() - start, False)
@@ -202,6 +209,24 @@ def direct_caller(client: CursorClient, account: Account, stream: bool):
     return one
 
 
+def cpu_layout(pin: bool) -> tuple[set[int] | None, set[int] | None]:
+    """Cores for the server, and for the harness (this load generator and the fake upstream).
+
+    Pinned, the server under test never waits for a core behind its own load generator, as it would
+    not in production; both paths are measured with the same harness cores. Unpinned, all processes
+    share every core and the added latency includes that contention (see bench/RESULTS.md).
+    """
+    cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not pin or len(cores) < 2:
+        return None, None
+    half = len(cores) // 2
+    return set(cores[:half]), set(cores[half:])
+
+
+def _on(cores: set[int] | None):
+    return None if cores is None else (lambda: os.sched_setaffinity(0, cores))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="requests per level = concurrency x rounds")
@@ -211,7 +236,19 @@ def main() -> None:
     parser.add_argument("--modes", default="nonstream,stream")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
     parser.add_argument("--workers", type=int, default=1, help="Daphne processes (manage.py serve --workers)")
+    parser.add_argument(
+        "--cold", action="store_true", help="count the first round at each level (new connections at once)"
+    )
+    parser.add_argument(
+        "--no-pin", dest="pin", action="store_false", help="let the server share cores with the harness"
+    )
     args = parser.parse_args()
+    server_cores, harness_cores = cpu_layout(args.pin)
+    if server_cores is not None:
+        print(f"cores: server {sorted(server_cores)}, load generator and fake {sorted(harness_cores)}")
+        os.sched_setaffinity(0, harness_cores)  # this process and the fake it starts
+    else:
+        print("cores: shared by the server, the load generator and the fake")
     levels = [int(c) for c in args.concurrency.split(",")]
     global PROMPT
     PROMPT = PROFILES[args.profile]
@@ -248,6 +285,7 @@ def main() -> None:
             [python, "manage.py", "serve", "--port", str(app_port), "--workers", str(args.workers)],
             cwd=ROOT,
             env=env,
+            preexec_fn=_on(server_cores),
         )
         wait_http(f"http://127.0.0.1:{fake_port}/__fake__/requests")
         wait_http(f"http://127.0.0.1:{app_port}/health")
@@ -256,7 +294,16 @@ def main() -> None:
             time.sleep(float(os.environ["BENCH_PAUSE"]))
         pids = {"proxy": server.pid, "direct": fake.pid}
         results = asyncio.run(
-            measure(levels, args.rounds, args.min_requests, app_port, fake_port, args.modes.split(","), pids)
+            measure(
+                levels,
+                args.rounds,
+                args.min_requests,
+                app_port,
+                fake_port,
+                args.modes.split(","),
+                pids,
+                warm_round=not args.cold,
+            )
         )
         rss = peak_rss_mb(server.pid)
     finally:
@@ -264,7 +311,7 @@ def main() -> None:
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(10)
-    report(results, rss)
+    report(results, rss, server_cores is not None)
 
 
 async def measure(
@@ -275,6 +322,7 @@ async def measure(
     fake_port: int,
     modes: list[str],
     pids: dict[str, int],
+    warm_round: bool = True,
 ) -> list[dict]:
     out = []
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
@@ -300,6 +348,10 @@ async def measure(
                     ("direct", direct_caller(direct, account, stream)),
                     ("proxy", proxy_caller(client, url, stream)),
                 ):
+                    if warm_round:
+                        # One round at this concurrency first, not counted: the clients' connections
+                        # are open and the server is past its start-up burst, as in steady use.
+                        await run_load(c, c, one)
                     # CPU of the process that serves the request: our server, or the fake itself.
                     before = cpu_seconds(pids[name])
                     samples, wall = await run_load(requests, c, one)
@@ -310,7 +362,7 @@ async def measure(
     return out
 
 
-def report(results: list[dict], rss: float) -> None:
+def report(results: list[dict], rss: float, pinned: bool) -> None:
     cols = [
         "name",
         "concurrency",
@@ -350,7 +402,12 @@ def report(results: list[dict], rss: float) -> None:
             f"{o['direct_ms']} ms, added {o['added_ms']} ms, ratio {o['ratio']}"
         )
     print(f"server peak RSS: {rss:.1f} MB")
-    print(json.dumps({"results": results, "overhead": overhead, "server_peak_rss_mb": round(rss, 1)}))
+    print(f"server pinned to its own cores: {'yes' if pinned else 'no'}")
+    print(
+        json.dumps(
+            {"results": results, "overhead": overhead, "server_peak_rss_mb": round(rss, 1), "pinned": pinned}
+        )
+    )
 
 
 if __name__ == "__main__":
