@@ -50,13 +50,13 @@ class _Finish:
     done: Future[None] = field(default_factory=Future)
 
 
-_queue: queue.SimpleQueue[Entry | _Finish | None] = queue.SimpleQueue()
+_queue: queue.SimpleQueue[Entry | _Finish] = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _thread_lock = threading.Lock()
 
 
 def begin(**values: Any) -> Entry:
-    """Queue the insert of a new (pending) record; see `services.start` for the fields."""
+    """Queue the insert of a new (pending) record: ChatLog field values by attname (created_at, ...)."""
     entry = Entry(values)
     _put(entry)
     return entry
@@ -99,10 +99,10 @@ def _run() -> None:
             except queue.Empty:
                 break
         try:
-            _write_batch(batch)  # type: ignore[arg-type]
+            _write_batch(batch)
         except Exception:  # the thread must outlive any batch: the next requests need it
             log.exception("chat log writer: a batch of %d was lost", len(batch))
-            _settle(batch, failed=True)  # type: ignore[arg-type]
+            _settle(batch, failed=True)
 
 
 def _write_batch(batch: list[Entry | _Finish]) -> None:
