@@ -52,6 +52,9 @@ def only_request(fake: FakeCursor, suffix: str) -> Received:
 
 def last_log(wait: float = 3.0) -> ChatLog:
     """The newest log record once it is final (the end write happens as the response ends)."""
+    from chatlogs import writer
+
+    writer.flush()  # records are queued, not written, by the request: our server runs in this process
     deadline = time.time() + wait
     while True:
         log = ChatLog.objects.order_by("-id").first()
