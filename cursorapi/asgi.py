@@ -18,3 +18,7 @@ from cursorapi.asgi_handler import ASGIHandler  # noqa: E402
 # disconnect handling for free. Websocket routes would be added here.
 twisted_fixes.install()
 application = ProtocolTypeRouter({"http": static_files.wrap(ASGIHandler())})
+
+from cursorapi import warmup  # noqa: E402
+
+warmup.prepare()

@@ -19,3 +19,16 @@ class ASGIHandler(DjangoASGIHandler):
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         await self.handle(scope, receive, send)
+
+    async def listen_for_disconnect(self, receive: Any) -> None:
+        """Return when the client goes away (Django's version raises, which costs every request a cycle).
+
+        Django's handler runs this beside the view and cancels the view when it ends first, which is
+        what we rely on to stop the upstream call; whether it ends by returning or by raising makes no
+        difference to that. Daphne sends the disconnect once every response ends, so for each request
+        Django caught the raised error in a frame that also held the task holding the error: a
+        reference cycle per request, left for the full garbage collections (bench/RESULTS.md).
+        """
+        message = await receive()
+        if message["type"] != "http.disconnect":
+            raise AssertionError(f"Invalid ASGI message after request body: {message['type']}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
@@ -67,96 +68,162 @@ async def _claim_session(run: ChatRun, session_id: str, error_body: ErrorShape) 
 
 async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> HttpResponse:
     events = run.events()
-    pending: asyncio.Future[list[Event]] = asyncio.ensure_future(anext(events))
     if not run.chat.stream:
-        return await _complete(run, events, pending, renderer, error_body)
+        return await _complete(run, events, renderer, error_body)
+    feed = _Feed(events, settings.SSE_KEEPALIVE_S)
     # Wait briefly for the first event, so that an early failure (bad token, rate limit, no
     # account) becomes an HTTP error; after that the client gets headers and keep-alives.
-    await asyncio.wait({pending}, timeout=settings.SSE_KEEPALIVE_S)
-    if pending.done() and isinstance(pending.exception(), ChatFailure):
-        failure: ChatFailure = pending.exception()  # type: ignore[assignment]
-        await _close(run, events, pending)
-        return JsonResponse(error_body(failure), status=failure.status)
-    response = StreamingHttpResponse(_sse(run, events, pending, renderer), content_type="text/event-stream")
+    try:
+        first = await feed.next()
+    except asyncio.CancelledError:  # the client left before the first event
+        run.cancelled = True
+        await feed.close()
+        await _close(run, events)
+        raise
+    if isinstance(first, ChatFailure):
+        await feed.close()
+        await _close(run, events)
+        return JsonResponse(error_body(first), status=first.status)
+    response = StreamingHttpResponse(
+        _sse(run, events, feed, first, renderer), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
 async def _complete(
-    run: ChatRun,
-    events: AsyncIterator[list[Event]],
-    pending: asyncio.Future[list[Event]],
-    renderer: Renderer,
-    error_body: ErrorShape,
+    run: ChatRun, events: AsyncIterator[list[Event]], renderer: Renderer, error_body: ErrorShape
 ) -> HttpResponse:
     collected: list[Event] = []
     try:
-        while True:
-            try:
-                collected.extend(await pending)
-            except StopAsyncIteration:
-                break
-            pending = asyncio.ensure_future(anext(events))
+        async for batch in events:
+            collected.extend(batch)
     except ChatFailure as failure:
         return JsonResponse(error_body(failure), status=failure.status)
     except asyncio.CancelledError:
         run.cancelled = True
         raise
     finally:
-        await _close(run, events, pending)
+        await _close(run, events)
     renderer.metadata = run.metadata()  # type: ignore[attr-defined]
     return JsonResponse(renderer.complete(collected))
 
 
 async def _sse(
-    run: ChatRun,
-    events: AsyncIterator[list[Event]],
-    pending: asyncio.Future[list[Event]] | None,
-    renderer: Renderer,
+    run: ChatRun, events: AsyncIterator[list[Event]], feed: _Feed, item: _Item, renderer: Renderer
 ) -> AsyncIterator[bytes]:
-    keepalive = settings.SSE_KEEPALIVE_S
     try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(anext(events))
-            if not pending.done():
-                await asyncio.wait({pending}, timeout=keepalive)
-                if not pending.done():
-                    yield renderer.keepalive
-                    continue
-            done, pending = pending, None
-            try:
-                batch = done.result()
-            except StopAsyncIteration:
-                break
-            except ChatFailure as failure:
+        while item is not _END:
+            if item is _QUIET:
+                yield renderer.keepalive
+            elif isinstance(item, ChatFailure):
                 # Headers are gone: the error travels in-band, then the stream ends properly.
-                yield renderer.error_event(failure.message, failure.kind, failure.code)
+                yield renderer.error_event(item.message, item.kind, item.code)
                 break
-            if isinstance(batch[-1], Finish):
-                renderer.metadata = run.metadata()  # type: ignore[attr-defined]
-            # Events that arrived together leave together: one write for the batch.
-            chunk = b"".join(filter(None, map(renderer.event, batch)))
-            if chunk:
-                yield chunk
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                if isinstance(item[-1], Finish):
+                    renderer.metadata = run.metadata()  # type: ignore[attr-defined]
+                # Events that arrived together leave together: one write for the batch.
+                chunk = b"".join(filter(None, map(renderer.event, item)))
+                if chunk:
+                    yield chunk
+            item = await feed.next()
         if renderer.done:
             yield renderer.done
     except asyncio.CancelledError:
         run.cancelled = True
         raise
     finally:
-        await _close(run, events, pending)
+        item = None  # an exception held here would keep this frame, and the request, in a cycle
+        await feed.close()
+        await _close(run, events)
 
 
-async def _close(
-    run: ChatRun, events: AsyncIterator[list[Event]], pending: asyncio.Future[list[Event]] | None
-) -> None:
+async def _close(run: ChatRun, events: AsyncIterator[list[Event]]) -> None:
     """Stop the upstream call (if it still runs) and write the log record: the request's end."""
-    if pending is not None and not pending.done():
-        pending.cancel()
-        with contextlib.suppress(BaseException):
-            await pending
     with contextlib.suppress(RuntimeError):
         await events.aclose()  # type: ignore[attr-defined]
     await run.close_log()
+
+
+class _Quiet:
+    pass
+
+
+_END = object()  # the chat's events are all read
+_QUIET = _Quiet()  # nothing came for a keep-alive interval
+_Item = list[Event] | ChatFailure | BaseException | object
+
+
+class _Feed:
+    """The chat's event batches, read by a task of its own.
+
+    The response waits on this feed rather than on the upstream read itself, so that a quiet
+    upstream gets keep-alives without its read being cancelled. Per batch that costs one future
+    and a clock read; one timer per request covers the keep-alives (instead of a task and a
+    timed wait for every chunk, whose garbage the collector then had to find).
+    """
+
+    def __init__(self, events: AsyncIterator[list[Event]], keepalive: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._items: collections.deque[_Item] = collections.deque()
+        self._waiter: asyncio.Future[bool] | None = None
+        self._keepalive = keepalive
+        self._last = self._loop.time()
+        self._timer = self._loop.call_at(self._last + keepalive, self._tick)
+        self._task = asyncio.ensure_future(self._read(events))
+
+    async def _read(self, events: AsyncIterator[list[Event]]) -> None:
+        item: _Item = _END
+        try:
+            async for batch in events:
+                self._put(batch)
+        except asyncio.CancelledError:
+            raise
+        except ChatFailure as failure:
+            # Its traceback would tie this frame, and through it the request, into a cycle.
+            item = failure.with_traceback(None)
+        except BaseException as exc:
+            item = exc  # the response raises it: a bug, or the process stopping
+        self._put(item)
+
+    def _put(self, item: _Item) -> None:
+        self._items.append(item)
+        self._last = self._loop.time()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(False)
+
+    def _tick(self) -> None:
+        due = self._last + self._keepalive
+        if self._loop.time() < due:
+            self._timer = self._loop.call_at(due, self._tick)
+            return
+        self._last = self._loop.time()
+        self._timer = self._loop.call_at(self._last + self._keepalive, self._tick)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    async def next(self) -> _Item:
+        """The next batch, failure or end; `_QUIET` when nothing came for a keep-alive interval."""
+        if not self._items:
+            self._waiter = waiter = self._loop.create_future()
+            try:
+                quiet = await waiter
+            finally:
+                self._waiter = None
+            if quiet and not self._items:
+                return _QUIET
+        return self._items.popleft()
+
+    async def close(self) -> None:
+        self._timer.cancel()
+        if not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(BaseException):
+                await self._task
+        self._items.clear()

@@ -98,6 +98,19 @@ def failure_from(exc: Exception) -> ChatFailure:
     return ChatFailure(500, "api_error", "internal error", "internal_error")
 
 
+def _let_go(exc: BaseException | None) -> None:
+    """Drop the tracebacks of a failure and its causes, once it is recorded.
+
+    They hold this run's frames, which hold the run and the request with it; and the failure is
+    itself held by the run, or by a cycle of its own (a future of asgiref's that re-raised it): so the
+    whole request would wait for a full garbage collection, which under load stalls every stream.
+    """
+    seen = 0
+    while exc is not None and seen < 10:
+        exc.__traceback__ = None
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+
+
 @dataclass
 class ChatRun:
     """One request. Iterate `events()`; read the outcome fields afterwards (the view's finally does)."""
@@ -373,3 +386,5 @@ class ChatRun:
         )
         # Not awaited: the response ends now, the record follows as soon as the writer gets to it.
         log_writer.end(self._log_entry, outcome)
+        if self.failure is not None:
+            _let_go(self.failure)

@@ -144,6 +144,7 @@ class CursorClient:
         headers.update(host)
         body = encode_frame(message)
         decoder = FrameDecoder(self.config.max_frame_bytes)
+        resp: httpx.Response | None = None
         try:
             async with self._pool(account.proxy).stream("POST", url, content=body, headers=headers) as resp:
                 if resp.status_code != 200 or resp.headers.get("content-type", "").startswith(
@@ -178,6 +179,12 @@ class CursorClient:
             raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
         except (httpx.TransportError, httpx.StreamError) as exc:
             raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+        finally:
+            if resp is not None:
+                # An httpx response and its stream refer to each other, so every call's response,
+                # request, URL and headers (about 20 objects) waited for a full garbage collection,
+                # which under load stalls all streams at once. Closed, the stream is not needed.
+                resp.stream = _CLOSED_STREAM
 
     async def unary(
         self,
@@ -276,6 +283,9 @@ class CursorClient:
             raise UpstreamTimeout(f"Cursor did not answer in time ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
+
+
+_CLOSED_STREAM = httpx.ByteStream(b"")
 
 
 async def _cancel_http2_stream(resp: httpx.Response) -> None:

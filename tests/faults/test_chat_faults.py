@@ -165,3 +165,21 @@ def test_a_client_disconnect_cancels_the_upstream_request(live, pool_token, fake
     assert (log.status, log.http_status) == ("cancelled", 499)
     assert log.total_ms < 2500  # well before the 3 s the full reply would take
     assert Token.objects.get().health == Health.OK
+
+
+def test_a_client_leaving_before_the_first_event_cancels_the_upstream_request(live, pool_token, fake) -> None:
+    payload = body("#fake: stall_ms=3000", True)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{live.url}/v1/chat/completions",
+            json=payload,
+            headers={"Authorization": f"Bearer {AUTH}"},
+            timeout=httpx.Timeout(5, read=0.4),
+        )
+    deadline = time.time() + 5
+    while fake.cancelled_streams < 1 and time.time() < deadline:
+        time.sleep(0.02)
+    assert fake.cancelled_streams == 1
+    log = last_log()
+    assert (log.status, log.http_status) == ("cancelled", 499)
+    assert log.total_ms < 2500
