@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,30 +136,63 @@ class Result:
         }
 
 
-async def run_load(n: int, concurrency: int, one) -> tuple[list[Sample], float]:
+async def run_load(n: int, concurrency: int, one, spread: float = 0.0) -> tuple[list[Sample], float]:
+    """`n` requests from `concurrency` workers, each sending its next request when the last ends.
+
+    With `spread`, worker i starts i/concurrency of it later: clients that are independent of each
+    other, rather than all sending in the same millisecond every round (see --burst).
+    """
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
     samples: list[Sample] = []
 
-    async def worker() -> None:
+    async def worker(index: int) -> None:
+        if spread:
+            await asyncio.sleep(spread * index / concurrency)
         while True:
             try:
                 queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            samples.append(await one())
+            samples.append(await one(index))
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
     return samples, time.perf_counter() - start
 
 
-def proxy_caller(client: httpx.AsyncClient, url: str, stream: bool):
+class Clients:
+    """One HTTP client per load-generating worker, each holding one keep-alive connection.
+
+    A single httpx client shared by 200 workers spent seconds in its own connection pool: httpcore
+    matches waiting requests to connections with a scan over both on every request and every
+    response close, quadratic in the number of connections. At 200 streams that, not the server,
+    was where the proxy's first token waited (seen with httpcore's trace: 1-5 s between a request's
+    start and its first byte on the wire, with the server's event loop idle).
+    """
+
+    def __init__(self) -> None:
+        self._by_worker: dict[int, httpx.AsyncClient] = {}
+
+    def get(self, worker: int) -> httpx.AsyncClient:
+        client = self._by_worker.get(worker)
+        if client is None:
+            limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+            client = self._by_worker[worker] = httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(60.0))
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._by_worker.values():
+            await client.aclose()
+
+
+def proxy_caller(clients: Clients, url: str, stream: bool):
     body = {"model": "claude-4.5-sonnet", "messages": [{"role": "user", "content": PROMPT}], "stream": stream}
     headers = {"Authorization": f"Bearer {AUTH}"}
 
-    async def one() -> Sample:
+    async def one(worker: int) -> Sample:
+        client = clients.get(worker)
         start = time.perf_counter()
         ttft = None
         try:
@@ -193,7 +227,7 @@ def direct_caller(client: CursorClient, account: Account, stream: bool):
         chat = pb.StreamUnifiedChatRequest(conversation=[message], conversation_id=str(uuid.uuid4()))
         return pb.StreamUnifiedChatRequestWithTools(stream_unified_chat_request=chat).SerializeToString()
 
-    async def one() -> Sample:
+    async def one(worker: int) -> Sample:
         start = time.perf_counter()
         ttft = None
         try:
@@ -236,6 +270,11 @@ def main() -> None:
     parser.add_argument("--modes", default="nonstream,stream")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
     parser.add_argument("--workers", type=int, default=1, help="Daphne processes (manage.py serve --workers)")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="start all clients at once, so that they send in step every round (the worst case)",
+    )
     parser.add_argument(
         "--cold", action="store_true", help="count the first round at each level (new connections at once)"
     )
@@ -303,6 +342,7 @@ def main() -> None:
                 args.modes.split(","),
                 pids,
                 warm_round=not args.cold,
+                burst=args.burst,
             )
         )
         rss = peak_rss_mb(server.pid)
@@ -323,10 +363,9 @@ async def measure(
     modes: list[str],
     pids: dict[str, int],
     warm_round: bool = True,
+    burst: bool = False,
 ) -> list[dict]:
     out = []
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    timeout = httpx.Timeout(60.0)
     account = Account(
         token=jwt.mint(),
         checksum_first=checksum.random_hash(),
@@ -336,29 +375,35 @@ async def measure(
     )
     direct = CursorClient(ClientConfig(upstream=f"http://127.0.0.1:{fake_port}", read_timeout=60))
     url = f"http://127.0.0.1:{app_port}/v1/chat/completions"
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+    clients = Clients()
+    try:
         # Warm both paths (connections, imports, first queries).
         for stream in (False, True):
-            await run_load(20, 5, proxy_caller(client, url, stream))
+            await run_load(20, 5, proxy_caller(clients, url, stream))
             await run_load(20, 5, direct_caller(direct, account, stream))
         for stream in [m == "stream" for m in modes]:
             for c in levels:
                 requests = max(min_requests, c * rounds)
                 for name, one in (
                     ("direct", direct_caller(direct, account, stream)),
-                    ("proxy", proxy_caller(client, url, stream)),
+                    ("proxy", proxy_caller(clients, url, stream)),
                 ):
+                    spread = 0.0
                     if warm_round:
                         # One round at this concurrency first, not counted: the clients' connections
                         # are open and the server is past its start-up burst, as in steady use.
-                        await run_load(c, c, one)
+                        warm, _ = await run_load(c, c, one)
+                        if not burst:
+                            spread = statistics.median(sample.total for sample in warm)
                     # CPU of the process that serves the request: our server, or the fake itself.
                     before = cpu_seconds(pids[name])
-                    samples, wall = await run_load(requests, c, one)
+                    samples, wall = await run_load(requests, c, one, spread)
                     result = Result(f"{name}-{'stream' if stream else 'nonstream'}", c, samples, wall)
                     result.server_cpu = cpu_seconds(pids[name]) - before
                     out.append(result.stats())
-    await direct.aclose()
+    finally:
+        await clients.aclose()
+        await direct.aclose()
     return out
 
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.processes import first_answer, free_port
 
@@ -69,3 +70,35 @@ def test_by_default_one_worker_per_core(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         assert proc.wait(15) == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_listening_socket_queues_many_connections(tmp_path: Path, workers: int) -> None:
+    # Twisted's default backlog of 50 made clients beyond it retry their connection after 1-7 s.
+    port = free_port()
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)),
+            *("--workers", str(workers)),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        first_answer(f"http://127.0.0.1:{port}/health")
+        # For a listening socket, ss shows the accept queue's limit as Send-Q.
+        out = subprocess.run(
+            ["ss", "-Hltn", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout
+        backlogs = {int(line.split()[2]) for line in out.splitlines()}
+        assert backlogs and min(backlogs) >= min(2048, _somaxconn())
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
+
+
+def _somaxconn() -> int:
+    return int(Path("/proc/sys/net/core/somaxconn").read_text())

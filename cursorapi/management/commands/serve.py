@@ -11,6 +11,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 MAX_AUTO_WORKERS = 4
+# Connections waiting to be accepted. Twisted's default, 50, overflows when many clients connect at
+# once (200 streams starting together): the kernel drops the excess and they retry after 1, 3, 7 s.
+BACKLOG = 2048
 
 
 class Command(BaseCommand):
@@ -53,15 +56,15 @@ class Command(BaseCommand):
         if workers <= 1:
             from daphne.cli import CommandLineInterface
 
-            CommandLineInterface().run(
-                [*logging_args, "--bind", host, "--port", str(port), "--proxy-headers", app]
-            )
+            interface = host.strip("[]").replace(":", r"\:")  # Twisted's endpoint syntax escapes colons
+            endpoint = f"tcp:port={port}:interface={interface}:backlog={BACKLOG}"
+            CommandLineInterface().run([*logging_args, "--endpoint", endpoint, "--proxy-headers", app])
             return
         self._serve_workers(host, port, workers, [*logging_args, "--proxy-headers", app])
 
     def _serve_workers(self, host: str, port: int, workers: int, daphne_args: list[str]) -> None:
         # One socket, inherited by every worker: the kernel spreads the connections between them.
-        listener = socket.create_server((host, port), backlog=2048, reuse_port=False)
+        listener = socket.create_server((host, port), backlog=BACKLOG, reuse_port=False)
         listener.set_inheritable(True)
         children: list[subprocess.Popen[bytes]] = []
 
