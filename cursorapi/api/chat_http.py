@@ -149,12 +149,8 @@ async def _close(run: ChatRun, events: AsyncIterator[list[Event]]) -> None:
     await run.close_log()
 
 
-class _Quiet:
-    pass
-
-
 _END = object()  # the chat's events are all read
-_QUIET = _Quiet()  # nothing came for a keep-alive interval
+_QUIET = object()  # nothing came for a keep-alive interval
 _Item = list[Event] | ChatFailure | BaseException | object
 
 
