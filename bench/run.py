@@ -276,7 +276,10 @@ def main() -> None:
         help="start all clients at once, so that they send in step every round (the worst case)",
     )
     parser.add_argument(
-        "--cold", action="store_true", help="count the first round at each level (new connections at once)"
+        "--cold",
+        action="store_true",
+        help="count the first round at each level (new connections at once; with no warm round to time "
+        "a request by, clients start together as with --burst)",
     )
     parser.add_argument(
         "--no-pin", dest="pin", action="store_false", help="let the server share cores with the harness"

@@ -77,12 +77,10 @@ async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> Ht
         first = await feed.next()
     except asyncio.CancelledError:  # the client left before the first event
         run.cancelled = True
-        await feed.close()
-        await _close(run, events)
+        await _close(run, events, feed)
         raise
     if isinstance(first, ChatFailure):
-        await feed.close()
-        await _close(run, events)
+        await _close(run, events, feed)
         return JsonResponse(error_body(first), status=first.status)
     response = StreamingHttpResponse(
         _sse(run, events, feed, first, renderer), content_type="text/event-stream"
@@ -138,12 +136,13 @@ async def _sse(
         raise
     finally:
         item = None  # an exception held here would keep this frame, and the request, in a cycle
-        await feed.close()
-        await _close(run, events)
+        await _close(run, events, feed)
 
 
-async def _close(run: ChatRun, events: AsyncIterator[list[Event]]) -> None:
+async def _close(run: ChatRun, events: AsyncIterator[list[Event]], feed: _Feed | None = None) -> None:
     """Stop the upstream call (if it still runs) and write the log record: the request's end."""
+    if feed is not None:
+        await feed.close()
     with contextlib.suppress(RuntimeError):
         await events.aclose()  # type: ignore[attr-defined]
     await run.close_log()

@@ -102,8 +102,9 @@ def _let_go(exc: BaseException | None) -> None:
     """Drop the tracebacks of a failure and its causes, once it is recorded.
 
     They hold this run's frames, which hold the run and the request with it; and the failure is
-    itself held by the run, or by a cycle of its own (a future of asgiref's that re-raised it): so the
-    whole request would wait for a full garbage collection, which under load stalls every stream.
+    itself held by the run, or by a cycle of its own (the future that carried it back from the lease
+    thread and re-raised it): so the whole request would wait for a full garbage collection, which
+    under load stalls every stream.
     """
     seen = 0
     while exc is not None and seen < 10:
