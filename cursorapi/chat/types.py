@@ -99,6 +99,9 @@ class ChatRequest:
     tools: list[Tool] = field(default_factory=list)
     stream: bool = False
     max_tokens: int | None = None
+    # Structured output the caller asked for, dialect-neutral: {"type": "json_object"} or
+    # {"type": "json_schema", "name": str, "schema": dict, "strict": bool}; None for free text.
+    response_format: dict[str, Any] | None = None
     platform: str = ""  # from x-stainless-os: the caller's OS, passed on as Cursor's client does
     arch: str = ""
 
