@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+
+from cursorapi import charts
 
 from .models import Chain, ChatLog
 
@@ -20,33 +24,112 @@ class CappedPaginator(Paginator):
         return len(self.object_list[: self.CAP].values_list("pk", flat=True))
 
 
+STATUS_COLOURS = {"success": "#4caf7a", "failure": "#d64545", "cancelled": "#9a9a9a", "pending": "#e09b2d"}
+_TURN = re.compile(r"^\[(user|assistant|tool|system)\] ", re.MULTILINE)
+
+
 @admin.register(ChatLog)
 class ChatLogAdmin(admin.ModelAdmin):
+    # Eight narrow columns: the list fits a 1366 px screen with the filter sidebar open.
     list_display = [
         "created_at",
-        "request_id",
-        "dialect",
+        "key",
         "model",
-        "stream",
-        "status",
-        "http_status",
-        "token_alias",
-        "ttft_ms",
-        "total_ms",
-        "completion_tokens",
+        "dialect",
+        "status_badge",
+        "ttft",
+        "duration",
+        "tokens",
     ]
+    list_display_links = ["created_at"]
+    list_select_related = ["api_key"]
     # A date filter, not date_hierarchy: the hierarchy aggregates dates over the whole table.
     list_filter = ["status", "dialect", "stream", ("created_at", admin.DateFieldListFilter), "model"]
     search_fields = ["request_id", "token_alias", "error"]
     paginator = CappedPaginator
     show_full_result_count = False
     list_per_page = 100
-    readonly_fields = [*(f.name for f in ChatLog._meta.fields), "chain_table"]
+    readonly_fields = [*(f.name for f in ChatLog._meta.fields), "chain_chart", "chain_table", "conversation"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "created_at",
+                    "request_id",
+                    "dialect",
+                    "model",
+                    "stream",
+                    "caller",
+                    "api_key",
+                    "token",
+                    "token_alias",
+                    "status",
+                    "http_status",
+                    "error",
+                    "attempts",
+                    "finish_reason",
+                ]
+            },
+        ),
+        (
+            "Timing and tokens",
+            {"fields": ["ttft_ms", "total_ms", "chars_out", "prompt_tokens", "completion_tokens"]},
+        ),
+        ("Chain", {"fields": ["chain_chart", "chain_table"]}),
+        ("Conversation (with LOG_CONTENT)", {"fields": ["conversation"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="key")
+    def key(self, obj: ChatLog) -> str:
+        return obj.api_key.name if obj.api_key_id and obj.api_key else obj.caller
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj: ChatLog) -> str:
+        colour = STATUS_COLOURS.get(obj.status, "#9a9a9a")
+        code = f" {obj.http_status}" if obj.http_status and obj.http_status != 200 else ""
+        return format_html('<span style="color:{}">&#9679;</span> {}{}', colour, obj.status, code)
+
+    @admin.display(description="TTFT", ordering="ttft_ms")
+    def ttft(self, obj: ChatLog) -> str:
+        return "-" if obj.ttft_ms is None else f"{obj.ttft_ms} ms"
+
+    @admin.display(description="duration", ordering="total_ms")
+    def duration(self, obj: ChatLog) -> str:
+        if obj.total_ms is None:
+            return "-"
+        return f"{obj.total_ms / 1000:.1f} s" if obj.total_ms >= 1000 else f"{obj.total_ms} ms"
+
+    @admin.display(description="tokens in/out")
+    def tokens(self, obj: ChatLog) -> str:
+        if obj.prompt_tokens is None and obj.completion_tokens is None:
+            return "-"
+        return f"{obj.prompt_tokens or 0} / {obj.completion_tokens or 0}"
+
+    def _delays(self, obj: ChatLog) -> list:
+        if not hasattr(obj, "_chain_delays"):
+            obj._chain_delays = Chain.objects.filter(log=obj).values_list("delays", flat=True).first() or []
+        return obj._chain_delays
+
+    @admin.display(description="Characters over time")
+    def chain_chart(self, obj: ChatLog) -> str:
+        delays = self._delays(obj)
+        if not delays:
+            return "-"
+        points, elapsed, total = [], 0.0, 0
+        for chars, ms in delays:
+            elapsed += ms
+            total += chars
+            points.append((elapsed, total))
+        label = (
+            f"Characters received over time: {total} characters in {len(delays)} frames over {elapsed:.0f} ms"
+        )
+        return charts.cumulative(points, label)
 
     @admin.display(description="Chain (per upstream frame)")
     def chain_table(self, obj: ChatLog) -> str:
         """Each content frame: its characters, the wait before it and the time since the request began."""
-        delays = Chain.objects.filter(log=obj).values_list("delays", flat=True).first()
+        delays = self._delays(obj)
         if not delays:
             return "-"
         rows, elapsed = [], 0.0
@@ -66,6 +149,32 @@ class ChatLogAdmin(admin.ModelAdmin):
             "<table><thead><tr><th>#</th><th>chars</th><th>wait</th><th>at</th><th></th></tr></thead>"
             "<tbody>{}</tbody></table>",
             body,
+        )
+
+    @admin.display(description="Conversation")
+    def conversation(self, obj: ChatLog) -> str:
+        """The prompt's turns, then the thinking and the reply, each under its speaker."""
+        if not (obj.prompt or obj.reply or obj.thinking):
+            return "not stored (LOG_CONTENT is off for this record)"
+        turns = []
+        marks = list(_TURN.finditer(obj.prompt))
+        for i, mark in enumerate(marks):
+            end = marks[i + 1].start() if i + 1 < len(marks) else len(obj.prompt)
+            turns.append((mark.group(1), obj.prompt[mark.end() : end].strip()))
+        if obj.prompt and not marks:
+            turns.append(("prompt", obj.prompt))
+        if obj.thinking:
+            turns.append(("thinking", obj.thinking))
+        if obj.reply:
+            turns.append(("reply", obj.reply))
+        return format_html(
+            '<div class="conversation">{}</div>',
+            format_html_join(
+                "",
+                '<div style="margin:0 0 .8em"><strong>{}</strong>'
+                '<pre style="white-space:pre-wrap;margin:.2em 0 0">{}</pre></div>',
+                turns,
+            ),
         )
 
     def has_add_permission(self, request) -> bool:

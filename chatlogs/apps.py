@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class ChatlogsConfig(AppConfig):
     name = "chatlogs"
+    verbose_name = "Request logs"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

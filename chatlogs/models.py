@@ -48,6 +48,8 @@ class ChatLog(models.Model):
     thinking = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name = "request log"
+        verbose_name_plural = "request logs"
         ordering = ["-id"]
         # What /logs/get filters on (measured by bench/logs_query.py on a million rows).
         indexes = [

@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class ChatsessionsConfig(AppConfig):
     # Not "sessions": that label belongs to django.contrib.sessions.
     name = "chatsessions"
+    verbose_name = "Chat sessions"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

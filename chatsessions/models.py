@@ -21,6 +21,7 @@ class ChatSession(models.Model):
     lease_holder = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
+        verbose_name = "chat session"
         ordering = ["-last_used_at"]
 
     def __str__(self) -> str:

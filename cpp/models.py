@@ -13,7 +13,8 @@ class Affinity(models.Model):
     last_used_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name_plural = "affinities"
+        verbose_name = "Copilot++ affinity"
+        verbose_name_plural = "Copilot++ affinities"
 
     def __str__(self) -> str:
         return f"{self.key_hash[:12]}… → {self.token_id}"

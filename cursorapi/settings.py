@@ -53,7 +53,7 @@ WEB_WORKERS = env.int("WEB_WORKERS", default=0)
 INSTALLED_APPS = [
     # Daphne first, so that `runserver` serves the ASGI application too.
     "daphne",
-    "django.contrib.admin",
+    "cursorapi.admin_config.CursorAdminConfig",  # django.contrib.admin with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -206,6 +206,10 @@ IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=10 * 1024 * 102
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
 LOG_CONTENT = env.bool("LOG_CONTENT", default=False)
+# Fetch a token's profile (email, membership, usage) from Cursor as soon as it is added.
+PROFILE_FETCH_ON_ADD = env.bool("PROFILE_FETCH_ON_ADD", default=True)
+# The name in the admin's header and page titles.
+ADMIN_SITE_TITLE = env.str("ADMIN_SITE_TITLE", default="cursorapi")
 ENABLE_SLOW_POOL = env.bool("ENABLE_SLOW_POOL", default=False)
 ENABLE_LONG_CONTEXT = env.bool("ENABLE_LONG_CONTEXT", default=False)
 # Web references of -online models as a `WebReferences:` list in the reply (off: dropped).

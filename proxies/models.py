@@ -54,6 +54,7 @@ class Proxy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "proxies"
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(

@@ -13,6 +13,7 @@ class Config(models.Model):
 
     class Meta:
         verbose_name = "runtime configuration"
+        verbose_name_plural = "runtime configuration"
 
     def __str__(self) -> str:
         return f"configuration v{self.version}"

@@ -93,6 +93,7 @@ def live(transactional_db, fake: FakeCursor, settings) -> Iterator[LiveServer]:
     """Our server, on a socket, talking to the fake upstream; the database is shared with it."""
     from chatlogs import writer
     from cursorapi.chat.catalog import DEFAULT_MODELS, catalog
+    from tokens import profile_fill
 
     settings.AUTH_TOKEN = AUTH
     settings.SHARED_TOKEN = SHARED
@@ -100,6 +101,7 @@ def live(transactional_db, fake: FakeCursor, settings) -> Iterator[LiveServer]:
     yield _start_daphne()
     # Log records still queued belong to this test: written now, before its database is emptied.
     writer.flush()
+    profile_fill.wait_idle()
 
 
 @pytest.fixture
@@ -150,3 +152,14 @@ def release_server_connections(django_db_setup, django_db_blocker):
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                     "WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_background_profile_fetch() -> None:
+    """Tokens added by a test don't start profile fetches that run into the next test.
+
+    The tests of that feature turn it on with the `settings` fixture.
+    """
+    from django.conf import settings
+
+    settings.PROFILE_FETCH_ON_ADD = False

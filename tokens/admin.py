@@ -83,6 +83,7 @@ class TokenAdmin(admin.ModelAdmin):
         "membership_type",
         "usage",
         "health_badge",
+        "rest",
         "enabled",
         "proxy",
         "last_used_at",
@@ -145,11 +146,34 @@ class TokenAdmin(admin.ModelAdmin):
     def masked(self, obj: Token) -> str:
         return obj.masked_token
 
-    @admin.display(description="usage")
+    @admin.display(description="usage", ordering="usage_used")
     def usage(self, obj: Token) -> str:
         if obj.usage_used is None:
             return "-"
-        return f"{obj.usage_used:g} / {obj.usage_limit:g}" if obj.usage_limit else f"{obj.usage_used:g}"
+        if not obj.usage_limit:
+            return f"{obj.usage_used:g}"
+        fraction = min(1.0, obj.usage_used / obj.usage_limit)
+        colour = "#d64545" if fraction >= 0.9 else "#3d8fd1"
+        return format_html(
+            '<span title="{}%" style="display:inline-block;width:60px;height:8px;vertical-align:middle;'
+            'background:var(--darkened-bg)"><span style="display:block;height:100%;width:{}%;'
+            'background:{}"></span></span> {} / {}',
+            round(fraction * 100),
+            round(fraction * 100),
+            colour,
+            f"{obj.usage_used:g}",
+            f"{obj.usage_limit:g}",
+        )
+
+    @admin.display(description="resting")
+    def rest(self, obj: Token) -> str:
+        """Why and until when the token is out of the rotation, if it is."""
+        if obj.health == Health.INVALID:
+            return format_html("invalid: {}", obj.last_error or "-")
+        if obj.cooldown_until and obj.cooldown_until > timezone.now():
+            until = timezone.localtime(obj.cooldown_until).strftime("%H:%M:%S")
+            return format_html("until {}: {}", until, obj.last_error or "-")
+        return "-"
 
     @admin.display(description="health", ordering="health")
     def health_badge(self, obj: Token) -> str:

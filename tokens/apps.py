@@ -3,6 +3,7 @@ from django.apps import AppConfig
 
 class TokensConfig(AppConfig):
     name = "tokens"
+    verbose_name = "Pool: tokens and API keys"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

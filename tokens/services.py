@@ -18,7 +18,7 @@ from cursorapi.auth import Caller
 from cursorapi.upstream import checksum, jwt
 from cursorapi.upstream.headers import Account
 
-from . import picking
+from . import picking, profile_fill
 from .models import GcppHost, Health, Token
 
 
@@ -120,6 +120,7 @@ def save_new_token(token: Token) -> Token:
         if not token.alias or token.alias == "unnamed" or token.alias.startswith("unnamed-"):
             token.alias = _free_alias(f"unnamed-{Token.objects.count() + 1}")
         token.save()
+        profile_fill.added(token.alias)
     return token
 
 

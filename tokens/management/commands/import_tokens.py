@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tokens import imports
+from tokens import imports, profile_fill
 from tokens.management import progress
 
 
@@ -22,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", choices=["auto", "legacy", "json", "csv"], default="auto", help="default: guessed"
         )
+        parser.add_argument(
+            "--no-profiles", action="store_true", help="don't fetch the new tokens' profiles from Cursor"
+        )
         parser.add_argument("--progress", action="store_true", help="show a progress bar (default: on a TTY)")
 
     def handle(self, *args: Any, file: str, format: str, **options: Any) -> None:
@@ -34,7 +37,8 @@ class Command(BaseCommand):
             text, name = path.read_text(encoding="utf-8-sig", errors="replace"), path.name
         show = options["progress"] or self.stderr.isatty()
         try:
-            report = imports.import_text(name, text, format, progress.bar(self.stderr, show))
+            with profile_fill.collecting() as added:
+                report = imports.import_text(name, text, format, progress.bar(self.stderr, show))
         except imports.FormatError as exc:
             raise CommandError(str(exc)) from exc
         for where, reason in report.bad:
@@ -42,5 +46,11 @@ class Command(BaseCommand):
         for where, reason in report.warnings:
             self.stderr.write(f"{where}: warning: {reason}")
         self.stdout.write(report.summary())
+        if added and not options["no_profiles"]:
+            self.stderr.write(f"fetching the profiles of {len(added)} new tokens from Cursor")
+            failures = profile_fill.fetch_now(added, progress.bar(self.stderr, show))
+            for alias, reason in failures.items():
+                self.stderr.write(f"{alias}: profile not fetched: {reason}")
+            self.stdout.write(f"profiles fetched {len(added) - len(failures)}, failed {len(failures)}")
         if report.bad and not (report.added or report.updated or report.skipped):
             raise CommandError("no row of the file holds a usable token")
