@@ -6,6 +6,7 @@ import re
 
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
@@ -32,16 +33,20 @@ _TURN = re.compile(r"^\[(user|assistant|tool|system)\] ", re.MULTILINE)
 class ChatLogAdmin(admin.ModelAdmin):
     # Eight narrow columns: the list fits a 1366 px screen with the filter sidebar open.
     list_display = [
-        "created_at",
+        "time",
         "key",
-        "model",
+        "model_name",
         "dialect",
         "status_badge",
         "ttft",
         "duration",
         "tokens",
     ]
-    list_display_links = ["created_at"]
+    list_display_links = ["time"]
+
+    class Media:
+        css = {"all": ["cursorapi/charts.css"]}
+
     list_select_related = ["api_key"]
     # A date filter, not date_hierarchy: the hierarchy aggregates dates over the whole table.
     list_filter = ["status", "dialect", "stream", ("created_at", admin.DateFieldListFilter), "model"]
@@ -80,6 +85,15 @@ class ChatLogAdmin(admin.ModelAdmin):
         ("Conversation (with LOG_CONTENT)", {"fields": ["conversation"], "classes": ["collapse"]}),
     ]
 
+    @admin.display(description="time", ordering="created_at")
+    def time(self, obj: ChatLog) -> str:
+        local = timezone.localtime(obj.created_at)
+        return format_html('<span style="white-space:nowrap">{}</span>', local.strftime("%m-%d %H:%M:%S"))
+
+    @admin.display(description="model", ordering="model")
+    def model_name(self, obj: ChatLog) -> str:
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.model)
+
     @admin.display(description="key")
     def key(self, obj: ChatLog) -> str:
         return obj.api_key.name if obj.api_key_id and obj.api_key else obj.caller
@@ -88,7 +102,12 @@ class ChatLogAdmin(admin.ModelAdmin):
     def status_badge(self, obj: ChatLog) -> str:
         colour = STATUS_COLOURS.get(obj.status, "#9a9a9a")
         code = f" {obj.http_status}" if obj.http_status and obj.http_status != 200 else ""
-        return format_html('<span style="color:{}">&#9679;</span> {}{}', colour, obj.status, code)
+        return format_html(
+            '<span style="white-space:nowrap"><span style="color:{}">&#9679;</span> {}{}</span>',
+            colour,
+            obj.status,
+            code,
+        )
 
     @admin.display(description="TTFT", ordering="ttft_ms")
     def ttft(self, obj: ChatLog) -> str:

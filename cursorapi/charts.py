@@ -47,10 +47,12 @@ def _nice_top(value: float) -> float:
     return 10 * magnitude
 
 
-def _open(width: int, height: int, label: str) -> list[str]:
+def _open(width: int, height: int, label: str, fluid: bool = True) -> list[str]:
+    # Fluid charts fill their column; the others keep their drawn size (form rows, short lists).
+    size = 'width="100%"' if fluid else f'width="{width}" height="{height}"'
     return [
         f'<svg class="chart" role="img" aria-label="{escape(label)}" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
+        f'{size} preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(label)}</title>",
     ]
 
@@ -86,7 +88,7 @@ def _x_labels(labels: Sequence[str], left: float, step: float, y: float) -> list
 
 def stacked_bars(labels: Sequence[str], series: Sequence[Series], label: str, unit: str = "") -> SafeString:
     """One bar per label, its series stacked bottom-up."""
-    width, height, left, top, bottom = 760, 190, 44, 22, 22
+    width, height, left, top, bottom = 560, 190, 44, 22, 22
     plot_w, plot_h = width - left - 8, height - top - bottom
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
     peak = _nice_top(max(totals, default=0))
@@ -114,7 +116,7 @@ def stacked_bars(labels: Sequence[str], series: Sequence[Series], label: str, un
 
 def lines(labels: Sequence[str], series: Sequence[Series], label: str, unit: str = "") -> SafeString:
     """One polyline per series; a gap where a value is missing (no requests in that bucket)."""
-    width, height, left, top, bottom = 760, 190, 54, 22, 22
+    width, height, left, top, bottom = 560, 190, 54, 22, 22
     plot_w, plot_h = width - left - 8, height - top - bottom
     peak = _nice_top(max((v for s in series for v in s.values if v is not None), default=0))
     step = plot_w / max(1, len(labels))
@@ -148,7 +150,7 @@ def meters(rows: Sequence[tuple[str, float, str]], label: str, colour: str = PAL
     """Horizontal bars, one per row: (name, fraction 0..1, text shown at the bar's end)."""
     row_h, name_w, bar_w = 20, 170, 420
     height = max(1, len(rows)) * row_h + 4
-    parts = _open(name_w + bar_w + 130, height, label)
+    parts = _open(name_w + bar_w + 130, height, label, fluid=False)
     for i, (name, fraction, text) in enumerate(rows):
         y = 2 + i * row_h
         shown = name if len(name) <= 24 else name[:23] + "…"
@@ -168,7 +170,7 @@ def cumulative(points: Sequence[tuple[float, float]], label: str) -> SafeString:
     plot_w, plot_h = width - left - 8, height - top - bottom
     end_ms = max((ms for ms, _ in points), default=0) or 1
     peak = _nice_top(max((chars for _, chars in points), default=0))
-    parts = _open(width, height, label)
+    parts = _open(width, height, label, fluid=False)
     parts += _axes(left, top, plot_w, plot_h, peak, "")
     path = [f"{left},{top + plot_h}"]
     last_y = top + plot_h

@@ -173,7 +173,7 @@ def test_log_list_columns_and_record_page(admin_client: Client, settings) -> Non
     Chain.objects.create(log=log, delays=[[5, 420.0], [7, 80.5], [3, 12.0]])
     listing = admin_client.get("/admin/chatlogs/chatlog/").content.decode()
     headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', listing)
-    assert headers == ["created_at", "key", "model", "dialect", "status_badge", "ttft", "duration", "tokens"]
+    assert headers == ["time", "key", "model_name", "dialect", "status_badge", "ttft", "duration", "tokens"]
     assert ">dana<" in listing and "420 ms" in listing and "2.5 s" in listing and "12 / 34" in listing
     record = admin_client.get(f"/admin/chatlogs/chatlog/{log.pk}/change/").content.decode()
     assert 'aria-label="Characters received over time: 15 characters in 3 frames over 512 ms"' in record

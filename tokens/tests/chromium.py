@@ -5,6 +5,7 @@ Just enough of the DevTools protocol to set a cookie, open a page and read what 
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import json
@@ -70,27 +71,52 @@ class Browser:
 
     def page_text(self, url: str, cookies: list[dict[str, str]], wait_for: str, timeout: float = 15) -> str:
         """Open `url` with `cookies` set; the page's visible text once it contains `wait_for`."""
+        return self.visit(url, cookies, wait_for, timeout=timeout)[0]
+
+    def visit(
+        self,
+        url: str,
+        cookies: list[dict[str, str]],
+        wait_for: str,
+        *,
+        width: int = 1366,
+        height: int = 900,
+        screenshot: str | os.PathLike[str] | None = None,
+        timeout: float = 15,
+    ) -> tuple[str, str]:
+        """Open `url` in a `width` x `height` window; its visible text once it contains `wait_for`,
+        and the DevTools session for `evaluate`. With `screenshot`, the whole page is saved there as PNG.
+        """
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+            session,
+        )
         for cookie in cookies:
             self.send("Network.setCookie", {**cookie, "url": url}, session)
         self.send("Page.navigate", {"url": url}, session)
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
-            result = self.send(
-                "Runtime.evaluate",
-                {
-                    "expression": "document.readyState + '\\n' + document.body.innerText",
-                    "returnByValue": True,
-                },
-                session,
-            )
-            state, _, text = str(result.get("result", {}).get("value", "")).partition("\n")
+            state, _, text = self.evaluate(
+                session, "document.readyState + '\\n' + document.body.innerText"
+            ).partition("\n")
             if state == "complete" and wait_for in text:
-                return text
+                break
             time.sleep(0.1)
-        return text
+        if screenshot is not None:
+            shot = self.send(
+                "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}, session
+            )
+            with open(screenshot, "wb") as out:
+                out.write(base64.b64decode(shot["data"]))
+        return text, session
+
+    def evaluate(self, session: str, expression: str) -> str:
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session)
+        return str(result.get("result", {}).get("value", ""))
 
 
 _TRAMPOLINE = (
