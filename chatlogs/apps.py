@@ -12,5 +12,7 @@ class ChatlogsConfig(AppConfig):
         from cursorapi import periodic
 
         from .retention import cleanup
+        from .rollups import refresh
 
         periodic.start_in_server("log retention", settings.LOG_CLEANUP_INTERVAL, cleanup)
+        periodic.start_in_server("log roll-ups", settings.LOG_ROLLUP_INTERVAL, refresh)

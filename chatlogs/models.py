@@ -80,3 +80,30 @@ class Chain(models.Model):
 
     def __str__(self) -> str:
         return f"chain of {self.log_id}"
+
+
+class HourlyRollup(models.Model):
+    """Counts of the request log per hour, dialect, model and caller, for the admin dashboard.
+
+    Rebuilt for recent hours by a periodic job (chatlogs.rollups), so the dashboard reads a few
+    hundred rows instead of scanning every record of a busy week. Kept when old records are deleted.
+    """
+
+    hour = models.DateTimeField()
+    dialect = models.CharField(max_length=16)
+    model = models.CharField(max_length=128)
+    caller = models.CharField(max_length=64, blank=True, default="")
+    api_key = models.ForeignKey(
+        "tokens.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requests = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    # Time to first token: counts per logarithmic bin (chatlogs.rollups.ttft_bin), as {bin: count}.
+    ttft_bins = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = "hourly roll-up"
+        indexes = [models.Index(fields=["hour"], name="rollup_hour_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.hour:%Y-%m-%d %H}h {self.dialect} {self.model}"

@@ -10,16 +10,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from chatlogs.models import ChatLog
-from tokens.models import Health, Token
+from chatlogs import rollups
+from chatlogs.models import ChatLog, HourlyRollup
+from tokens.models import ApiKey, Health, Token
 
 from . import charts
 
@@ -60,6 +59,8 @@ class Dashboard:
     top_models: list[tuple[str, int]] = field(default_factory=list)
     top_keys: list[tuple[str, int]] = field(default_factory=list)
     failures: list[ChatLog] = field(default_factory=list)
+    ttft_p50: list[float | None] = field(default_factory=list)
+    ttft_p95: list[float | None] = field(default_factory=list)
     windows: tuple[str, ...] = tuple(WINDOWS)
 
 
@@ -91,10 +92,6 @@ def _usage_chart() -> SafeString | None:
     return charts.meters(shown, label)
 
 
-def _buckets(since: datetime, width: timedelta, count: int) -> list[datetime]:
-    return [since + width * i for i in range(count)]
-
-
 def _bucket_of(moment: datetime, since: datetime, width: timedelta) -> int:
     return int((moment - since) / width)
 
@@ -104,58 +101,72 @@ def _label(moment: datetime, window: str) -> str:
     return local.strftime("%H:%M") if window != "7d" else local.strftime("%a %Hh")
 
 
-def _traffic(window_qs: Any, since: datetime, width: timedelta, unit: str, count: int) -> tuple[dict, list]:
-    """Requests per bucket and dialect, and errors per bucket."""
-    per_dialect: dict[str, list[int]] = defaultdict(lambda: [0] * count)
-    errors = [0] * count
+@dataclass(slots=True)
+class _Tally:
+    """The window's figures per bucket, gathered from roll-ups and from the log's recent records."""
+
+    count: int
+    per_dialect: dict[str, list[int]] = field(default_factory=dict)
+    errors: list[int] = field(default_factory=list)
+    ttft_values: list[list[float]] = field(default_factory=list)
+    ttft_bins: list[dict[int, int]] = field(default_factory=list)
+    models: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    keys: dict[tuple[int | None, str], int] = field(default_factory=lambda: defaultdict(int))
+
+    def __post_init__(self) -> None:
+        self.errors = [0] * self.count
+        self.ttft_values = [[] for _ in range(self.count)]
+        self.ttft_bins = [defaultdict(int) for _ in range(self.count)]
+
+    def add(
+        self, index: int, dialect: str, model: str, key: tuple[int | None, str], n: int, failed: int
+    ) -> None:
+        if not 0 <= index < self.count:
+            return
+        self.per_dialect.setdefault(dialect or "other", [0] * self.count)[index] += n
+        self.errors[index] += failed
+        self.models[model] += n
+        self.keys[key] += n
+
+
+def _from_rollups(tally: _Tally, since: datetime, until: datetime, width: timedelta) -> None:
+    rows = HourlyRollup.objects.filter(hour__gte=since, hour__lt=until).exclude(dialect="", model="")
+    for row in rows.values_list(
+        "hour", "dialect", "model", "api_key_id", "caller", "requests", "failures", "ttft_bins"
+    ):
+        hour, dialect, model, key_id, caller, n, failed, bins = row
+        index = _bucket_of(hour, since, width)
+        tally.add(index, dialect, model, (key_id, caller), n, failed)
+        if 0 <= index < tally.count:
+            for name, count in bins.items():
+                tally.ttft_bins[index][int(name)] += count
+
+
+def _from_log(tally: _Tally, since: datetime, read_from: datetime, width: timedelta, unit: str) -> None:
+    """Records from `read_from` on, grouped by the database below the bucket width."""
+    recent = ChatLog.objects.filter(created_at__gte=read_from)
     rows = (
-        window_qs.annotate(at=Trunc("created_at", unit, tzinfo=UTC))
-        .values("at", "dialect", "status")
-        .annotate(n=Count("id"))
+        recent.annotate(at=Trunc("created_at", unit, tzinfo=UTC))
+        .values_list("at", "dialect", "model", "api_key_id", "caller")
+        .annotate(n=Count("id"), failed=Count("id", filter=Q(status__in=FAILED)))
         .order_by()
     )
-    for row in rows:
-        index = _bucket_of(row["at"], since, width)
-        if not 0 <= index < count:
-            continue
-        per_dialect[row["dialect"] or "other"][index] += row["n"]
-        if row["status"] in FAILED:
-            errors[index] += row["n"]
-    return dict(sorted(per_dialect.items())), errors
+    for at, dialect, model, key_id, caller, n, failed in rows:
+        tally.add(_bucket_of(at, since, width), dialect, model, (key_id, caller), n, failed)
+    for moment, ttft in recent.filter(ttft_ms__isnull=False).values_list("created_at", "ttft_ms"):
+        index = _bucket_of(moment, since, width)
+        if 0 <= index < tally.count:
+            tally.ttft_values[index].append(ttft)
 
 
-def _percentile(ordered: list[int], fraction: float) -> float:
-    """Linear interpolation between closest ranks (what PostgreSQL's percentile_cont does)."""
-    position = (len(ordered) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _ttft(window_qs: Any, since: datetime, width: timedelta, count: int) -> tuple[list, list]:
-    p50: list[float | None] = [None] * count
-    p95: list[float | None] = [None] * count
-    seconds = width.total_seconds()
-    if connection.vendor == "postgresql":
-        table = ChatLog._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT floor(extract(epoch FROM created_at - %s) / %s)::int AS b, "
-                f"percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY ttft_ms) "
-                f"FROM {table} WHERE created_at >= %s AND ttft_ms IS NOT NULL GROUP BY b",
-                [since, seconds, since],
-            )
-            for index, (median, high) in cursor.fetchall():
-                if 0 <= index < count:
-                    p50[index], p95[index] = median, high
-        return p50, p95
-    grouped: dict[int, list[int]] = defaultdict(list)
-    for moment, ttft in window_qs.filter(ttft_ms__isnull=False).values_list("created_at", "ttft_ms"):
-        grouped[_bucket_of(moment, since, width)].append(ttft)
-    for index, values in grouped.items():
-        if 0 <= index < count:
-            values.sort()
-            p50[index], p95[index] = _percentile(values, 0.5), _percentile(values, 0.95)
-    return p50, p95
+def _key_names(keys: dict[tuple[int | None, str], int]) -> list[tuple[str, int]]:
+    merged: dict[str, int] = defaultdict(int)
+    names = dict(
+        ApiKey.objects.filter(pk__in={k for k, _ in keys if k is not None}).values_list("pk", "name")
+    )
+    for (key_id, caller), n in keys.items():
+        merged[names.get(key_id) or f"({caller or 'unknown'})"] += n
+    return sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:5]
 
 
 def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboard:
@@ -168,11 +179,18 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
     end = epoch + width * (math.floor((now - epoch) / width) + 1)
     since = end - width * count
-    window_qs = ChatLog.objects.filter(created_at__gte=since)
-    labels = [_label(moment, window) for moment in _buckets(since, width, count)]
+    labels = [_label(since + width * i, window) for i in range(count)]
     bucket_name = {"1h": "5 minutes", "24h": "hour", "7d": "6 hours"}[window]
 
-    per_dialect, errors = _traffic(window_qs, since, width, unit, count)
+    tally = _Tally(count)
+    # Whole hours rolled up already come from the roll-ups; the rest from the log itself.
+    rolled = rollups.rolled_until() if unit == "hour" else None
+    live_from = since
+    if rolled is not None and rolled > since:
+        live_from = min(rolled, end)
+        _from_rollups(tally, since, live_from, width)
+    _from_log(tally, since, live_from, width, unit)
+    per_dialect, errors = dict(sorted(tally.per_dialect.items())), tally.errors
     requests = sum(sum(values) for values in per_dialect.values())
     traffic_series = [
         charts.Series(name, values, charts.PALETTE[i % len(charts.PALETTE)])
@@ -189,7 +207,8 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
         [charts.Series("errors", errors, charts.ERROR_COLOUR)],
         f"Failed requests per {bucket_name} over the last {window}: {sum(errors)} in all",
     )
-    p50, p95 = _ttft(window_qs, since, width, count)
+    p50 = [rollups.percentile(v, b, 0.5) for v, b in zip(tally.ttft_values, tally.ttft_bins, strict=True)]
+    p95 = [rollups.percentile(v, b, 0.95) for v, b in zip(tally.ttft_values, tally.ttft_bins, strict=True)]
     known = [v for v in p50 if v is not None]
     ttft_chart = charts.lines(
         labels,
@@ -198,13 +217,8 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
         + (f"; p50 ranges {min(known):.0f} to {max(known):.0f} ms" if known else "; no streamed replies"),
         unit=" ms",
     )
-    top_models = list(window_qs.values_list("model").annotate(n=Count("id")).order_by("-n", "model")[:5])
-    top_keys = [
-        (name or f"({caller or 'unknown'})", n)
-        for name, caller, n in window_qs.values_list("api_key__name", "caller")
-        .annotate(n=Count("id"))
-        .order_by("-n")[:5]
-    ]
+    top_models = sorted(tally.models.items(), key=lambda item: (-item[1], item[0]))[:5]
+    top_keys = _key_names(tally.keys)
     failures = list(
         ChatLog.objects.filter(status__in=FAILED, created_at__gte=since)
         .only("id", "created_at", "model", "dialect", "http_status", "error", "status")
@@ -223,4 +237,6 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
         top_models=top_models,
         top_keys=top_keys,
         failures=failures,
+        ttft_p50=p50,
+        ttft_p95=p95,
     )

@@ -236,6 +236,9 @@ DEEP_LOGIN_POLL_INTERVAL = env.float("DEEP_LOGIN_POLL_INTERVAL", default=1.0)
 # --- Request logs, runtime config, health (issue 5) ---------------------------------------------
 REQUEST_LOGS_LIMIT = env.int("REQUEST_LOGS_LIMIT", default=100_000)  # newest records kept; 0 keeps none
 REQUEST_LOGS_MAX_AGE = env.int("REQUEST_LOGS_MAX_AGE", default=30)  # days kept; 0 keeps none
+# How often the dashboard's hourly roll-ups of the log are brought up to date (seconds; 0: only
+# `manage.py rollup_logs`). Without roll-ups the dashboard reads the log itself, slower on big logs.
+LOG_ROLLUP_INTERVAL = env.int("LOG_ROLLUP_INTERVAL", default=120)
 LOG_CLEANUP_INTERVAL = env.int("LOG_CLEANUP_INTERVAL", default=300)  # seconds; 0: only `cleanup_logs`
 METRICS_PUBLIC = env.bool("METRICS_PUBLIC", default=False)  # /metrics without the admin token
 # (section end: logs)
