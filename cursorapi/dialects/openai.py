@@ -231,7 +231,7 @@ class Renderer:
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         if not self._role_sent:
-            delta = {"role": "assistant", **delta}
+            delta = {"role": "assistant", **delta, "refusal": None}  # as OpenAI's first chunk
             self._role_sent = True
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         return b"data: " + self._head + b'"choices":[' + json.dumps(choice).encode() + b"]" + self._tail
@@ -311,7 +311,13 @@ class Renderer:
             elif isinstance(event, Finish):
                 finish = event
         content = "".join(text)
-        message: dict[str, Any] = {"role": "assistant", "content": content if content or not calls else None}
+        # `refusal` is required (nullable) by the spec and `annotations` always sent by OpenAI.
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": content if content or not calls else None,
+            "refusal": None,
+            "annotations": [],
+        }
         if thinking:
             if self.tag:
                 message["content"] = f"<{self.tag}>{''.join(thinking)}</{self.tag}>{content}"
