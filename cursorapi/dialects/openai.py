@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, structured
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -128,6 +128,34 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return None
 
 
+def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """`response_format` as the chat core's neutral format (cursorapi.chat.structured)."""
+    raw = body.get("response_format")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ChatInputError("response_format must be an object", param="response_format")
+    kind = raw.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return structured.json_object()
+    if kind == "json_schema":
+        spec = raw.get("json_schema")
+        if not isinstance(spec, dict):
+            raise ChatInputError("json_schema must be an object", param="response_format.json_schema")
+        return structured.json_schema(
+            spec.get("name"),
+            spec.get("schema"),
+            strict=spec.get("strict"),
+            description=spec.get("description"),
+            param="response_format.json_schema",
+        )
+    raise ChatInputError(
+        "response_format.type must be text, json_object or json_schema", param="response_format.type"
+    )
+
+
 async def parse(
     body: Any, catalog: Catalog, headers: dict[str, str], options: ChatOptions
 ) -> tuple[ChatRequest, bool]:
@@ -182,6 +210,7 @@ async def parse(
         tools=_tools(body),
         stream=stream,
         max_tokens=_max_tokens(body),
+        response_format=_response_format(body),
         platform=headers.get("x-stainless-os", ""),
         arch=headers.get("x-stainless-arch", ""),
     )
