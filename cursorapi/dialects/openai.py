@@ -247,6 +247,8 @@ class Renderer:
         self.model = chat.model.requested
         self.include_usage = include_usage
         self.tag = runtime_config.current()["thinking_tag"]
+        if chat.response_format is not None:
+            self.tag = ""  # inline thinking would break the JSON content: it goes to reasoning_content
         self._head = (
             f'{{"id":"{self.id}","object":"chat.completion.chunk","created":{self.created},'
             f'"model":{json.dumps(self.model)},'

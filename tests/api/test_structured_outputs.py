@@ -173,3 +173,17 @@ def test_a_bad_response_format_is_a_400_naming_it(live, pool_token, fake, respon
     assert response.status_code == 400
     assert response.json()["error"]["param"] == param
     assert _chats(fake) == []
+
+
+def test_thinking_stays_out_of_the_json_even_with_a_thinking_tag(
+    openai_client, pool_token, fake, settings
+) -> None:
+    settings.THINKING_TAG = "think"
+    completion = openai_client.chat.completions.create(
+        model="claude-4.5-sonnet-thinking",
+        messages=user('who?\n#fake: thinking="Hmm." json=plain'),
+        response_format=AS_PERSON,
+    )
+    message = completion.choices[0].message
+    jsonschema.validate(json.loads(message.content), PERSON)
+    assert message.model_extra["reasoning_content"] == "Hmm."
