@@ -18,6 +18,7 @@ be the final JSON. Any dialect that fills `ChatRequest.response_format` gets all
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -226,8 +227,9 @@ async def checked_events(run: ChatRun) -> AsyncIterator[list[Event]]:
     try:
         for attempt in (1, 2):
             collected: list[Event] = []
-            async for batch in run._events():
-                collected.extend(batch)
+            async with contextlib.aclosing(run._events()) as events:
+                async for batch in events:
+                    collected.extend(batch)
             if not _ends_free(collected):
                 yield collected
                 return
@@ -253,29 +255,31 @@ async def _streamed(run: ChatRun, fmt: dict[str, Any]) -> AsyncIterator[list[Eve
     stripper = FenceStripper()
     parts: list[str] = []
     tools = False
-    async for batch in run._events():
-        out: list[Event] = []
-        for event in batch:
-            if isinstance(event, TextDelta):
-                text = stripper.feed(event.text)
-                if text:
-                    parts.append(text)
-                    out.append(TextDelta(text))
-                continue
-            if isinstance(event, ToolCallStart):
-                tools = True
-            elif isinstance(event, Finish):
-                if tail := stripper.end():
-                    parts.append(tail)
-                    out.append(TextDelta(tail))
-                if event.reason == "stop" and not tools:
-                    reason = problem(fmt, "".join(parts))
-                    if reason is not None:
-                        if out:
-                            yield out
-                        run.finish = None
-                        run.failure = failure(reason)
-                        raise run.failure
-            out.append(event)
-        if out:
-            yield out
+    # Closed with this generator: a client that leaves cancels the upstream call at once.
+    async with contextlib.aclosing(run._events()) as events:
+        async for batch in events:
+            out: list[Event] = []
+            for event in batch:
+                if isinstance(event, TextDelta):
+                    text = stripper.feed(event.text)
+                    if text:
+                        parts.append(text)
+                        out.append(TextDelta(text))
+                    continue
+                if isinstance(event, ToolCallStart):
+                    tools = True
+                elif isinstance(event, Finish):
+                    if tail := stripper.end():
+                        parts.append(tail)
+                        out.append(TextDelta(tail))
+                    if event.reason == "stop" and not tools:
+                        reason = problem(fmt, "".join(parts))
+                        if reason is not None:
+                            if out:
+                                yield out
+                            run.finish = None
+                            run.failure = failure(reason)
+                            raise run.failure
+                out.append(event)
+            if out:
+                yield out

@@ -187,3 +187,17 @@ def test_thinking_stays_out_of_the_json_even_with_a_thinking_tag(
     message = completion.choices[0].message
     jsonschema.validate(json.loads(message.content), PERSON)
     assert message.model_extra["reasoning_content"] == "Hmm."
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("directive", ["json=fenced", """reply='{"name": 1}'""", "json=invalid"])
+def test_a_structured_chat_leaves_no_reference_cycles(live, pool_token, fake, stream, directive) -> None:
+    from tests.api.test_request_garbage import _server_garbage
+
+    body = {
+        "model": MODEL,
+        "messages": user(f"who?\n#fake: {directive}"),
+        "response_format": AS_PERSON,
+        "stream": stream,
+    }
+    assert _server_garbage(lambda: post(live.url, "/v1/chat/completions", body)) == []
