@@ -208,12 +208,12 @@ class FenceStripper:
 # --- the run ---------------------------------------------------------------------------------------
 
 
-def _ends_free(events: list[Event]) -> bool:
-    """Whether the reply is final text the format applies to (not cut short, no tool calls)."""
+def _free_finish(events: list[Event]) -> Finish | None:
+    """The Finish of a reply the format applies to: final text, not cut short, no tool calls."""
     finish = next((e for e in reversed(events) if isinstance(e, Finish)), None)
-    if finish is None or finish.reason != "stop":
-        return False
-    return not any(isinstance(e, ToolCallStart) for e in events)
+    if finish is None or finish.reason != "stop" or any(isinstance(e, ToolCallStart) for e in events):
+        return None
+    return finish
 
 
 async def checked_events(run: ChatRun) -> AsyncIterator[list[Event]]:
@@ -230,7 +230,8 @@ async def checked_events(run: ChatRun) -> AsyncIterator[list[Event]]:
             async with contextlib.aclosing(run._events()) as events:
                 async for batch in events:
                     collected.extend(batch)
-            if not _ends_free(collected):
+            finish = _free_finish(collected)
+            if finish is None:
                 yield collected
                 return
             raw = "".join(e.text for e in collected if isinstance(e, TextDelta))
@@ -238,7 +239,7 @@ async def checked_events(run: ChatRun) -> AsyncIterator[list[Event]]:
             reason = problem(fmt, text)
             if reason is None:
                 rest = [e for e in collected if not isinstance(e, TextDelta | Finish)]
-                yield [*rest, TextDelta(text), collected[-1]]
+                yield [*rest, TextDelta(text), finish]
                 return
             log.info("request %s: structured output attempt %d failed: %s", run.request_id, attempt, reason)
             if attempt == 2:

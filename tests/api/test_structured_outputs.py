@@ -189,8 +189,15 @@ def test_thinking_stays_out_of_the_json_even_with_a_thinking_tag(
     assert message.model_extra["reasoning_content"] == "Hmm."
 
 
-@pytest.mark.parametrize("stream", [True, False])
-@pytest.mark.parametrize("directive", ["json=fenced", """reply='{"name": 1}'""", "json=invalid"])
+@pytest.mark.parametrize(
+    ("directive", "stream"),
+    [
+        ("json=fenced", True),
+        ("""reply='{"name": 1}'""", False),
+        ("json=invalid", True),
+        ("json=invalid", False),
+    ],
+)
 def test_a_structured_chat_leaves_no_reference_cycles(live, pool_token, fake, stream, directive) -> None:
     from tests.api.test_request_garbage import _server_garbage
 
