@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from cursorapi import auth
 from cursorapi.dbwork import db
@@ -58,6 +59,7 @@ def _lines() -> list[str]:
     return out
 
 
+@require_http_methods(["GET", "HEAD"])
 async def metrics(request: HttpRequest) -> HttpResponse:
     if not settings.METRICS_PUBLIC and not auth.is_admin(request):
         return HttpResponse("unauthorized\n", status=401, content_type="text/plain")

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 # CSRF, auth, messages) costs a thread hop each and is applied to /admin/ alone.
 MIDDLEWARE = [
     "cursorapi.middleware.RequestIdMiddleware",
+    "cursorapi.json_errors.JsonErrorsMiddleware",  # 404/405/500 as JSON, never Django's HTML pages
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",

@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
 from django.urls import get_resolver
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from cursorapi.dbwork import db
 
@@ -92,6 +93,7 @@ def _models() -> list[str]:
     return names
 
 
+@require_http_methods(["GET", "HEAD"])
 async def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: 200 with `success` or `warning` (no usable token), 503 with `error`."""
     state = await db(_database)()

@@ -1,12 +1,12 @@
-"""The real Cursor captures live in ../shared/reference/captures beside the repository (CI has them too)."""
+"""Real Cursor captures, kept in tests/data/captures so that a plain clone has them."""
 
 from pathlib import Path
 
-CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "captures"
+CAPTURES = Path(__file__).resolve().parent / "data" / "captures"
 
 
 def load(name: str) -> bytes:
     path = CAPTURES / name
     if not path.exists():
-        raise FileNotFoundError(f"capture {path} is missing: the tests need ../shared beside the repository")
+        raise FileNotFoundError(f"capture {path} is missing from the repository")
     return bytes.fromhex(path.read_text().strip())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 
+from . import structured
 from .stream_decoder import MCP, split_tool_id
 from .types import ChatRequest, Turn
 
@@ -127,6 +128,7 @@ def conversation(chat: ChatRequest, mode: int) -> list[pb.ConversationMessage]:
 
 
 def build(chat: ChatRequest, *, client_version: str, conversation_id: str | None = None) -> bytes:
+    chat = structured.for_model(chat)  # a structured output's format goes into the instructions
     tools = bool(chat.tools)
     mode = AGENT if tools else CHAT
     messages = conversation(chat, mode)

@@ -25,7 +25,7 @@ from runtime import config as runtime_config
 from tokens import services as pool
 from tokens.models import Token
 
-from . import cursor_request
+from . import cursor_request, structured
 from .stream_decoder import StreamDecoder
 from .types import (
     ChatRequest,
@@ -140,8 +140,21 @@ class ChatRun:
     session_system: str | None = None
     _log_entry: log_writer.Entry | None = None
 
-    async def events(self) -> AsyncIterator[list[Event]]:
+    def events(self) -> AsyncIterator[list[Event]]:
         """The reply in batches: the events decoded from one network read of Cursor's stream."""
+        if self.chat.response_format is not None:
+            return structured.checked_events(self)  # checked, and retried once, as JSON
+        return self._events()
+
+    def restart(self) -> None:
+        """Forget the reply so far, for structured output's one retry."""
+        self.reply_parts.clear()
+        self.thinking_parts.clear()
+        self.reply_calls.clear()
+        self.finish = None
+        self.chars_out = 0
+
+    async def _events(self) -> AsyncIterator[list[Event]]:
         excluded: list[int] = []
         previous: UpstreamError | None = None
         while True:

@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, structured
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -128,6 +128,34 @@ def _max_tokens(body: dict[str, Any]) -> int | None:
     return None
 
 
+def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
+    """`response_format` as the chat core's neutral format (cursorapi.chat.structured)."""
+    raw = body.get("response_format")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ChatInputError("response_format must be an object", param="response_format")
+    kind = raw.get("type")
+    if kind == "text":
+        return None
+    if kind == "json_object":
+        return structured.json_object()
+    if kind == "json_schema":
+        spec = raw.get("json_schema")
+        if not isinstance(spec, dict):
+            raise ChatInputError("json_schema must be an object", param="response_format.json_schema")
+        return structured.json_schema(
+            spec.get("name"),
+            spec.get("schema"),
+            strict=spec.get("strict"),
+            description=spec.get("description"),
+            param="response_format.json_schema",
+        )
+    raise ChatInputError(
+        "response_format.type must be text, json_object or json_schema", param="response_format.type"
+    )
+
+
 async def parse(
     body: Any, catalog: Catalog, headers: dict[str, str], options: ChatOptions
 ) -> tuple[ChatRequest, bool]:
@@ -182,6 +210,7 @@ async def parse(
         tools=_tools(body),
         stream=stream,
         max_tokens=_max_tokens(body),
+        response_format=_response_format(body),
         platform=headers.get("x-stainless-os", ""),
         arch=headers.get("x-stainless-arch", ""),
     )
@@ -218,6 +247,8 @@ class Renderer:
         self.model = chat.model.requested
         self.include_usage = include_usage
         self.tag = runtime_config.current()["thinking_tag"]
+        if chat.response_format is not None:
+            self.tag = ""  # inline thinking would break the JSON content: it goes to reasoning_content
         self._head = (
             f'{{"id":"{self.id}","object":"chat.completion.chunk","created":{self.created},'
             f'"model":{json.dumps(self.model)},'
@@ -231,7 +262,7 @@ class Renderer:
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         if not self._role_sent:
-            delta = {"role": "assistant", **delta}
+            delta = {"role": "assistant", **delta, "refusal": None}  # as OpenAI's first chunk
             self._role_sent = True
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         return b"data: " + self._head + b'"choices":[' + json.dumps(choice).encode() + b"]" + self._tail
@@ -311,7 +342,13 @@ class Renderer:
             elif isinstance(event, Finish):
                 finish = event
         content = "".join(text)
-        message: dict[str, Any] = {"role": "assistant", "content": content if content or not calls else None}
+        # `refusal` is required (nullable) by the spec and `annotations` always sent by OpenAI.
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": content if content or not calls else None,
+            "refusal": None,
+            "annotations": [],
+        }
         if thinking:
             if self.tag:
                 message["content"] = f"<{self.tag}>{''.join(thinking)}</{self.tag}>{content}"

@@ -58,7 +58,7 @@ def test_stream_chunks_are_shaped_like_openai(live, pool_token, fake) -> None:
     events = sse_events(response.text)
     assert events[-1] == (None, "[DONE]")
     chunks = data_json(events)
-    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "aaa "}
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": "aaa ", "refusal": None}
     assert [c["choices"][0]["delta"] for c in chunks[1:3]] == [{"content": "bbb "}, {"content": "ccc"}]
     assert all(c["object"] == "chat.completion.chunk" and c["id"] == chunks[0]["id"] for c in chunks)
     assert all(c["usage"] is None for c in chunks[:-1])

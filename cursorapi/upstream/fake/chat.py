@@ -12,6 +12,7 @@ from ..errors import CursorError
 from ..framing import encode_end_stream, encode_frame
 from ..proto import aiserver_pb2 as pb
 from . import directives as fd
+from . import structured as fake_structured
 from .server import Request, Responder
 
 if TYPE_CHECKING:
@@ -203,7 +204,9 @@ async def stream(
         signature = pb.ConversationMessage.Thinking(signature="fake-signature-" + str(len(d.thinking)))
         await out.frame(_frame(pb.StreamUnifiedChatResponse(thinking=signature), force_gzip=gz))
 
-    reply = d.reply if d.reply is not None else ("" if d.tool_calls else fd.default_reply(user_text))
+    reply = d.reply
+    if reply is None:  # unscripted, it follows output-format instructions (a JSON schema) as a model would
+        reply = "" if d.tool_calls else fake_structured.reply(request, d, user_text)
     pieces = fd.split_text(reply, d.chunks) if d.chunks else fd.natural_chunks(reply) if reply else []
     for sent, piece in enumerate(pieces):
         if d.drop_after is not None and sent >= d.drop_after:

@@ -41,6 +41,7 @@ class Directives:
     gzip: bool = False
     split: bool = False
     stall_ms: int = 0
+    json: str | None = None  # fenced / plain / invalid: how a JSON reply comes out (fake/structured.py)
 
 
 _INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms"}
@@ -95,6 +96,10 @@ def _apply(d: Directives, key: str, value: str) -> None:
         except ValueError as exc:
             raise DirectiveError("tool_call arguments must be JSON") from exc
         d.tool_calls.append(ToolCall(name, arguments))
+    elif key == "json":
+        if value not in ("fenced", "plain", "invalid"):
+            raise DirectiveError("json must be fenced, plain or invalid")
+        d.json = value
     elif key == "web_ref":
         title, sep, url = value.partition("|")
         if not sep or not url:
