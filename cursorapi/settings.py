@@ -192,6 +192,8 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or [SECRET_
 
 # --- Pool ---------------------------------------------------------------------------------------
 TOKEN_COOLDOWN_SECONDS = env.float("TOKEN_COOLDOWN_SECONDS", default=60.0)
+# Service-level failures (Cursor's 5xx, timeouts, dropped connections) in a row before a token rests.
+TOKEN_SERVICE_FAILURES_BEFORE_REST = env.int("TOKEN_SERVICE_FAILURES_BEFORE_REST", default=3)
 
 # --- AI code tracking analytics (Cursor Admin API) ----------------------------------------------
 CURSOR_ADMIN_API_KEY = env.str("CURSOR_ADMIN_API_KEY", default="")

@@ -30,6 +30,14 @@ class ErrorShape(Protocol):
     def __call__(self, failure: ChatFailure) -> dict[str, Any]: ...
 
 
+def error_response(failure: ChatFailure, error_body: ErrorShape) -> JsonResponse:
+    """The failure in the dialect's shape, with Retry-After when the pool said how long to wait."""
+    response = JsonResponse(error_body(failure), status=failure.status)
+    if failure.retry_after is not None:
+        response["Retry-After"] = str(failure.retry_after)
+    return response
+
+
 async def serve(
     run: ChatRun, renderer: Renderer, error_body: ErrorShape, request: HttpRequest | None = None
 ) -> HttpResponse:
@@ -81,7 +89,7 @@ async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> Ht
         raise
     if isinstance(first, ChatFailure):
         await _close(run, events, feed)
-        return JsonResponse(error_body(first), status=first.status)
+        return error_response(first, error_body)
     response = StreamingHttpResponse(
         _sse(run, events, feed, first, renderer), content_type="text/event-stream"
     )
@@ -98,7 +106,7 @@ async def _complete(
         async for batch in events:
             collected.extend(batch)
     except ChatFailure as failure:
-        return JsonResponse(error_body(failure), status=failure.status)
+        return error_response(failure, error_body)
     except asyncio.CancelledError:
         run.cancelled = True
         raise

@@ -62,6 +62,13 @@ def cursor_error(name: str) -> CursorError:
     return CursorError.from_enum(0, code="unknown", title="Unknown", detail=f"unknown fake error {name}")
 
 
+def _hinted(error: CursorError, d: fd.Directives) -> CursorError:
+    """The error with a retry hint in its ErrorDetails, as a rate limit that says when may carry."""
+    if d.retry_after is not None and error.error is not None:
+        error.additional_info["retry_after"] = str(d.retry_after)
+    return error
+
+
 def last_user_text(request: pb.StreamUnifiedChatRequestWithTools) -> str:
     for message in reversed(request.stream_unified_chat_request.conversation):
         if message.type == HUMAN:
@@ -168,9 +175,12 @@ async def stream(
         await responder.end()
         return
     if d.status is not None and d.status != 200:
-        error = cursor_error(d.error or _code_for_status(d.status))
+        error = _hinted(cursor_error(d.error or _code_for_status(d.status)), d)
         body = json.dumps(error.to_unary_json()).encode()
-        await responder.respond(d.status, [("content-type", "application/json")], body)
+        headers = [("content-type", "application/json")]
+        if d.retry_after is not None:
+            headers.append(("retry-after", str(d.retry_after)))
+        await responder.respond(d.status, headers, body)
         return
 
     await responder.start(200, [("content-type", "application/connect+proto")])
@@ -192,7 +202,7 @@ async def stream(
     await out.frame(_frame(_window(prompt_tokens), force_gzip=gz))
 
     if d.error and d.error_after is None:
-        await out.frame(encode_end_stream(cursor_error(d.error), gzip=gz))
+        await out.frame(encode_end_stream(_hinted(cursor_error(d.error), d), gzip=gz))
         await responder.end()
         return
 
@@ -216,7 +226,7 @@ async def stream(
         responder.drop()
         return
     if d.error:
-        await out.frame(encode_end_stream(cursor_error(d.error), gzip=gz))
+        await out.frame(encode_end_stream(_hinted(cursor_error(d.error), d), gzip=gz))
         await responder.end()
         return
 

@@ -41,9 +41,10 @@ class Directives:
     gzip: bool = False
     split: bool = False
     stall_ms: int = 0
+    retry_after: int | None = None  # seconds: a Retry-After header on `status`, a hint in error details
 
 
-_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms"}
+_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms", "retry_after"}
 _BOOL_KEYS = {"gzip", "split"}
 _TEXT_KEYS = {"reply", "thinking", "error"}
 
