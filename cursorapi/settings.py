@@ -195,6 +195,12 @@ TOKEN_COOLDOWN_SECONDS = env.float("TOKEN_COOLDOWN_SECONDS", default=60.0)
 # Service-level failures (Cursor's 5xx, timeouts, dropped connections) in a row before a token rests.
 TOKEN_SERVICE_FAILURES_BEFORE_REST = env.int("TOKEN_SERVICE_FAILURES_BEFORE_REST", default=3)
 
+# --- Worker heartbeats (runtime/workers.py) ----------------------------------------------------
+# Each server process stamps its heartbeat this often (0: off); a worker silent for
+# WORKER_STALE_SECONDS is dead: its pending log records become `interrupted`, its session leases free.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=2.0)
+WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=10.0)
+
 # --- AI code tracking analytics (Cursor Admin API) ----------------------------------------------
 CURSOR_ADMIN_API_KEY = env.str("CURSOR_ADMIN_API_KEY", default="")
 ANALYTICS_SYNC_INTERVAL = env.int("ANALYTICS_SYNC_INTERVAL", default=0)  # seconds; 0 = off

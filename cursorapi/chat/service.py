@@ -22,6 +22,7 @@ from cursorapi.upstream import hosts
 from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
 from runtime import config as runtime_config
+from runtime import workers
 from tokens import resting
 from tokens import services as pool
 from tokens.models import Token
@@ -347,6 +348,7 @@ class ChatRun:
             caller=self.caller.kind,
             api_key_id=self.caller.api_key_id,
             prompt=prompt,
+            owner=workers.owner(),
         )
 
     async def close_log(self) -> None:
