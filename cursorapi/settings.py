@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 # CSRF, auth, messages) costs a thread hop each and is applied to /admin/ alone.
 MIDDLEWARE = [
     "cursorapi.middleware.RequestIdMiddleware",
+    "cursorapi.sqlite_guard.SqliteGuardMiddleware",  # before anything reads the database
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
@@ -119,7 +120,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # mmap_size=0: the database file is read with read(), never memory-mapped, so a file
+            # that turns unwritable or unreadable is an error code, not a SIGBUS that kills the worker.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=0;",
         }
     )
     # Tests share the database with a server thread, which an in-memory database cannot do well.

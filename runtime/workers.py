@@ -27,6 +27,8 @@ from django.db import close_old_connections, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from cursorapi import sqlite_guard
+
 log = logging.getLogger(__name__)
 
 # Records whose worker left no owner (written before owners existed) are reaped only when this old.
@@ -69,6 +71,27 @@ def beat() -> None:
             owner=name,
             defaults={"host": _host(), "pid": os.getpid(), "started_at": _started_at(), "heartbeat_at": now},
         )
+
+
+def can_write() -> bool:
+    """Whether the database takes a committed write now (reads alone pass on an unwritable file).
+
+    /health asks. The probe stamps a row of its own (`probe:<owner>`) and commits: SQLite writes
+    nothing to its files for a transaction that is rolled back. The row owns nothing; once stale
+    it is reaped like any silent worker.
+    """
+    from .models import Worker
+
+    now = timezone.now()
+    try:
+        Worker.objects.update_or_create(
+            owner=f"probe:{owner()}",
+            defaults={"host": _host(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now},
+        )
+    except Exception as exc:
+        log.warning("the database refuses writes (%s)", type(exc).__name__)
+        return False
+    return True
 
 
 def _gone_here(name: str) -> bool:
@@ -180,6 +203,8 @@ def _run(interval: float) -> None:
     failing = False
     while not _stop.is_set():
         try:
+            if not sqlite_guard.writable():  # touching unwritable SQLite files is a SIGBUS
+                raise OSError("the SQLite files are not writable")
             beat()
             reap()
             if failing:
