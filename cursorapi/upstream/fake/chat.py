@@ -62,6 +62,30 @@ def cursor_error(name: str) -> CursorError:
     return CursorError.from_enum(0, code="unknown", title="Unknown", detail=f"unknown fake error {name}")
 
 
+_BOMB: bytes | None = None
+
+
+async def _send_bad_frame(out: _Writer, responder: Responder, kind: str) -> None:
+    """A frame no client should accept: skipped (malformed) or the end of the call (the others)."""
+    global _BOMB
+    if kind == "malformed":
+        # A data frame whose protobuf does not parse (a field tag with wire type 7); the stream goes on.
+        await out.frame(encode_frame(b"\x0f\xff\xff\xff", compress=False))
+        return
+    if kind == "oversized":
+        # A header announcing a 2 GiB message: a client must refuse it before buffering any of it.
+        await out.frame(b"\x00\x7f\xff\xff\xff" + b"\x00" * 64)
+    else:
+        # A small gzip frame that inflates to 40 MiB, past the client's 32 MiB frame limit.
+        if _BOMB is None:
+            import zlib
+
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            _BOMB = packer.compress(b"\x00" * (40 * 1024 * 1024)) + packer.flush()
+        await out.frame(b"\x01" + len(_BOMB).to_bytes(4, "big") + _BOMB)
+    await responder.end()
+
+
 def _hinted(error: CursorError, d: fd.Directives) -> CursorError:
     """The error with a retry hint in its ErrorDetails, as a rate limit that says when may carry."""
     if d.retry_after is not None and error.error is not None:
@@ -216,6 +240,10 @@ async def stream(
     reply = d.reply if d.reply is not None else ("" if d.tool_calls else fd.default_reply(user_text))
     pieces = fd.split_text(reply, d.chunks) if d.chunks else fd.natural_chunks(reply) if reply else []
     for sent, piece in enumerate(pieces):
+        if d.bad_frame and sent >= (d.error_after or 0):
+            await _send_bad_frame(out, responder, d.bad_frame)
+            if d.bad_frame != "malformed":
+                return
         if d.drop_after is not None and sent >= d.drop_after:
             responder.drop()
             return
