@@ -5,9 +5,9 @@ to it, readers included. When that file stops being writable under a running ser
 remounted read-only after an error, an immutable flag), the next write to the mapping is a SIGBUS
 that kills the process; no error code ever reaches Python. (`PRAGMA mmap_size` is not the cause:
 it is 0 here, so the database file itself is never mapped.) So before each request the files are
-probed with a plain open for writing, which fails cleanly (EPERM, EACCES, EROFS); while they
-fail, requests get a 503 in their API's shape and /health says `unwritable`. A file that turns
-unwritable in the middle of a request can still cost that worker; `serve --workers N` restarts it.
+probed with access(W_OK), which fails cleanly (EPERM, EACCES, EROFS); while they fail, requests
+get a 503 in their API's shape and /health says `unwritable`. A file that turns unwritable in
+the middle of a request can still cost that worker; `serve --workers N` restarts it.
 """
 
 from __future__ import annotations
@@ -32,18 +32,13 @@ def _files() -> list[Path]:
 def writable() -> bool:
     """True unless a SQLite file of ours refuses writes (always True on PostgreSQL).
 
-    Three open() calls, a few microseconds: probed on every request rather than cached, since a
+    Three access() calls, a few microseconds: probed on every request rather than cached, since a
     cached "writable" is exactly the window in which a request would meet the SIGBUS.
     """
-    for path in _files():
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_NONBLOCK)
-        except FileNotFoundError:
-            continue  # -wal and -shm come and go with the connections
-        except OSError:
-            return False
-        os.close(fd)
-    return True
+    # access(), not open(): closing any descriptor of a SQLite file drops every POSIX lock this
+    # process holds on it, the connections' included. access() honours read-only mounts and the
+    # immutable flag, for root too; -wal and -shm come and go with the connections.
+    return all(os.access(path, os.W_OK) or not path.exists() for path in _files())
 
 
 Handler = Callable[[HttpRequest], Awaitable[HttpResponseBase]]

@@ -116,7 +116,10 @@ def test_a_postgres_restart_is_a_503_then_the_server_recovers_alone(postgres, fa
             assert status == 503
             time.sleep(0.2)
         assert status == 200
-        assert httpx.get(f"{url}/health").json()["checks"]["database"] == "ok"
+        # /health runs in threads of its own: each may fail once more the same way.
+        while httpx.get(f"{url}/health").json()["checks"]["database"] != "ok":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
         assert proc.poll() is None
     finally:
         proc.terminate()
