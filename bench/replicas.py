@@ -180,10 +180,11 @@ def main() -> None:
 
         # 3. A configuration change on replica 1, seen by the others.
         got = httpx.post(f"{urls[0]}/config/get", headers=HEADERS)
+        old_version = got.json()["version"]
         started = time.monotonic()
         changed = httpx.post(
             f"{urls[0]}/config/set",
-            json={"sse_keepalive_s": 2.5} if "sse_keepalive_s" in got.json()["config"] else {},
+            json={"default_instructions": "Answer briefly."},
             headers={**HEADERS, "x-config-hash": got.headers["x-config-hash"]},
         )
         version = httpx.post(f"{urls[0]}/config/get", headers=HEADERS).json()["version"]
@@ -193,8 +194,8 @@ def main() -> None:
                 time.sleep(0.05)
             seen_after.append(time.monotonic() - started)
         say(
-            f"config: set on replica 1 ({changed.status_code}); replicas 2 and 3 saw version {version} after "
-            + ", ".join(f"{s:.2f} s" for s in seen_after)
+            f"config: set on replica 1 ({changed.status_code}, version {old_version} -> {version});"
+            " replicas 2 and 3 saw it after " + ", ".join(f"{s:.2f} s" for s in seen_after)
         )
 
         # 4. /health and /metrics agree across replicas.
