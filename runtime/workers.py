@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 # Records whose worker left no owner (written before owners existed) are reaped only when this old.
 UNOWNED_AFTER = timedelta(hours=6)
+PROBE_PREFIX = "probe:"
 INTERRUPTED_ERROR = "interrupted: the worker process serving it stopped"
 
 _identity: tuple[int, str, datetime] | None = None
@@ -85,7 +86,7 @@ def can_write() -> bool:
     now = timezone.now()
     try:
         Worker.objects.update_or_create(
-            owner=f"probe:{owner()}",
+            owner=f"{PROBE_PREFIX}{owner()}",
             defaults={"host": _host(), "pid": os.getpid(), "started_at": now, "heartbeat_at": now},
         )
     except Exception as exc:
@@ -134,7 +135,10 @@ def reap() -> Reaped:
     now = timezone.now()
     stale_before = now - timedelta(seconds=settings.WORKER_STALE_SECONDS)
     me = owner()
-    dead = set(Worker.objects.filter(heartbeat_at__lt=stale_before).values_list("owner", flat=True))
+    stale = Worker.objects.filter(heartbeat_at__lt=stale_before)
+    # /health's write probes own nothing: their stale rows just go, without a word.
+    stale.filter(owner__startswith=PROBE_PREFIX).delete()
+    dead = set(stale.values_list("owner", flat=True))
     live = set(Worker.objects.filter(heartbeat_at__gte=stale_before).values_list("owner", flat=True))
     dead |= {name for name in live if name != me and _gone_here(name)}
     live = (live - dead) | {me}

@@ -100,3 +100,11 @@ def test_only_server_processes_beat() -> None:
     assert workers.is_server_worker(["manage.py", "serve"])
     assert not workers.is_server_worker(["/venv/bin/pytest"])
     assert workers.start(["/venv/bin/pytest"]) is None
+
+
+def test_health_write_probes_are_cleared_quietly(settings) -> None:
+    settings.WORKER_STALE_SECONDS = 10
+    assert workers.can_write()
+    Worker.objects.update(heartbeat_at=timezone.now() - timedelta(seconds=60))
+    assert workers.reap().workers == 0
+    assert not Worker.objects.exists()
