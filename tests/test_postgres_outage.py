@@ -37,7 +37,7 @@ class PrivatePostgres:
         command = list(args)
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True, timeout=60)
+        return subprocess.run(command, capture_output=True, timeout=150)
 
     def init(self) -> bool:
         if os.geteuid() == 0:
