@@ -8,6 +8,8 @@ class Status(models.TextChoices):
     SUCCESS = "success", "Success"
     FAILURE = "failure", "Failure"
     CANCELLED = "cancelled", "Cancelled"
+    # The worker process serving it stopped (killed, crashed) before the request ended.
+    INTERRUPTED = "interrupted", "Interrupted"
 
 
 class ChatLog(models.Model):
@@ -33,6 +35,9 @@ class ChatLog(models.Model):
         db_index=False,  # the (api_key, created_at) index below serves lookups by key too
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # The worker process serving the request (runtime.workers.owner()): if it dies, the record is
+    # closed as interrupted by the next worker's heartbeat.
+    owner = models.CharField(max_length=128, blank=True, default="")
     http_status = models.PositiveSmallIntegerField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=1)

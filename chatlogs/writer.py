@@ -13,13 +13,14 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from django.db import close_old_connections, connection, transaction
 
-from cursorapi import priority
+from cursorapi import priority, sqlite_guard
 from cursorapi.dbwork import one_writer
 
 from .models import Chain, ChatLog
@@ -98,6 +99,9 @@ def _run() -> None:
                 batch.append(_queue.get_nowait())
             except queue.Empty:
                 break
+        while not sqlite_guard.writable():
+            # Unwritable SQLite files are a SIGBUS to touch (see sqlite_guard): the batch waits.
+            time.sleep(1.0)
         try:
             _write_batch(batch)
         except Exception:  # the thread must outlive any batch: the next requests need it

@@ -19,6 +19,8 @@ class ChatSession(models.Model):
     # A request holds the session until it finishes; a crashed one's lease runs out by itself.
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_holder = models.CharField(max_length=128, blank=True, default="")
+    # The worker process holding the lease: a dead worker's leases are released within seconds.
+    lease_owner = models.CharField(max_length=128, blank=True, default="")
 
     class Meta:
         verbose_name = "chat session"

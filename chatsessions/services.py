@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from cursorapi.auth import Caller
 from cursorapi.chat.types import ToolCall, Turn
+from runtime import workers
 
 from .models import ChatSession
 
@@ -91,7 +92,7 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
     taken = (
         _live(owner, now)
         .filter(free, pk=session_id)
-        .update(lease_until=until, lease_holder=holder, last_used_at=now)
+        .update(lease_until=until, lease_holder=holder, lease_owner=workers.owner(), last_used_at=now)
     )
     if not taken:
         session = ChatSession.objects.filter(pk=session_id).first()
@@ -111,6 +112,7 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
                     last_used_at=now,
                     lease_until=until,
                     lease_holder=holder,
+                    lease_owner=workers.owner(),
                 )
         except IntegrityError as exc:
             raise SessionBusy(session_id) from exc  # created by a concurrent request just now
@@ -132,8 +134,11 @@ def release(claim: Claim, *, system: str | None = None, new_turns: list[Turn] | 
                 session.system = system
         session.lease_until = None
         session.lease_holder = ""
+        session.lease_owner = ""
         session.last_used_at = timezone.now()
-        session.save(update_fields=["turns", "system", "lease_until", "lease_holder", "last_used_at"])
+        session.save(
+            update_fields=["turns", "system", "lease_until", "lease_holder", "lease_owner", "last_used_at"]
+        )
 
 
 # --- the /v1/sessions API ----------------------------------------------------------------------

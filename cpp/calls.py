@@ -19,12 +19,13 @@ from cursorapi import upstream_client
 from cursorapi.auth import Caller
 from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
-from cursorapi.upstream.client import UnaryResponse, UpstreamTimeout, UpstreamUnavailable
-from cursorapi.upstream.errors import ProtocolError, UpstreamError
+from cursorapi.upstream.client import UnaryResponse
+from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.hosts import Endpoint
+from tokens import resting
 from tokens import services as pool
 
-from . import convert, failures
+from . import convert
 from .services import lease_for_client
 
 log = logging.getLogger(__name__)
@@ -131,19 +132,13 @@ async def _lease(editor: Editor, excluded: list[int], previous: UpstreamError | 
         raise
 
 
-async def report(lease: pool.Lease, exc: UpstreamError) -> bool:
+async def report(lease: pool.Lease, exc: UpstreamError, *, after_first_byte: bool = False) -> bool:
     """Tell the pool what `exc` says about the lease's token; True when another token might do better."""
     token = lease.token
     if token is None:
         return False
-    reason = f"{getattr(exc, 'type', '')}: {exc}"[:300]
-    if failures.account_refused(exc):
-        await db(pool.report_auth_failure)(token.pk, reason)
-        return True
-    if failures.account_limited(exc):
-        await db(pool.report_overload)(token.pk, reason)
-        return True
-    return isinstance(exc, UpstreamTimeout | UpstreamUnavailable | ProtocolError)
+    kind = await db(resting.report)(token.pk, exc, after_first_byte=after_first_byte)
+    return kind is not resting.Kind.REQUEST
 
 
 def _may_retry(editor: Editor, lease: pool.Lease, excluded: list[int]) -> bool:
@@ -152,5 +147,5 @@ def _may_retry(editor: Editor, lease: pool.Lease, excluded: list[int]) -> bool:
 
 async def _healthy(lease: pool.Lease) -> None:
     token = lease.token
-    if token is not None and token.health != "ok":  # no write, nor a thread hop, when it already was
+    if resting.needs_reset(token):  # no write, nor a thread hop, when it already was
         await db(pool.report_success)(token)

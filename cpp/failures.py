@@ -12,12 +12,8 @@ from typing import Any
 
 from cursorapi.upstream.client import UpstreamTimeout
 from cursorapi.upstream.errors import CursorError, UpstreamError
+from tokens import resting
 from tokens import services as pool
-
-# ErrorDetails values that say Cursor refused the pool's account, not anything the editor did.
-ACCOUNT_REFUSED = {1, 2, 3, 11, 12, 38, 42}
-# Rate and usage limits of the account: worth a cooldown and another token.
-ACCOUNT_LIMITED = {7, 8, 9, 10, 14, 15, 22, 28, 34, 41, 50, 51}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,30 +22,21 @@ class Failure:
     kind: str
     message: str
     details: dict[str, Any] | None = None
-
-
-def account_refused(exc: UpstreamError) -> bool:
-    return isinstance(exc, CursorError) and (exc.error in ACCOUNT_REFUSED or exc.code == "unauthenticated")
-
-
-def account_limited(exc: UpstreamError) -> bool:
-    if not isinstance(exc, CursorError):
-        return False
-    if exc.error is not None:
-        # Not by status: a debounced completion (35, "superseded by a newer one") is not an overload.
-        return exc.error in ACCOUNT_LIMITED
-    return exc.code in ("resource_exhausted", "unavailable")
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
 
 def failure_from(exc: Exception) -> Failure:
     if isinstance(exc, pool.UnknownAlias):
         return Failure(404, "alias_not_found", f"No pool token is named {exc.args[0]!r}")
+    if isinstance(exc, pool.PoolResting):
+        message = f"Every Cursor account is resting after a rate limit; retry in {exc.retry_after} s"
+        return Failure(429, "tokens_resting", message, retry_after=exc.retry_after)
     if isinstance(exc, pool.NoTokenAvailable):
         return Failure(503, "no_tokens", "No available tokens")
     if isinstance(exc, CursorError):
         kind = exc.type if exc.error is not None else exc.code
         # A refused pool account is this proxy's problem; a 401 would tell the editor its key is bad.
-        status = 502 if account_refused(exc) else exc.http_status
+        status = 502 if resting.classify(exc) is resting.Kind.REFUSED else exc.http_status
         text = ": ".join(part for part in (exc.title, exc.detail) if part) or exc.message or kind
         details: dict[str, Any] | None = None
         if exc.title or exc.detail or exc.additional_info:

@@ -30,7 +30,10 @@ def _error(status: int, kind: str, message: str) -> JsonResponse:
 
 def _failed(exc: Exception) -> JsonResponse:
     failure = failures.failure_from(exc)
-    return JsonResponse(failures.body(failure), status=failure.status)
+    response = JsonResponse(failures.body(failure), status=failure.status)
+    if failure.retry_after is not None:
+        response["Retry-After"] = str(failure.retry_after)
+    return response
 
 
 async def _editor(request: HttpRequest) -> calls.Editor | HttpResponse:
@@ -138,7 +141,7 @@ async def _events(opened: calls.OpenStream) -> AsyncIterator[bytes]:
             except StopAsyncIteration:
                 break
             except UpstreamError as exc:
-                await calls.report(opened.lease, exc)
+                await calls.report(opened.lease, exc, after_first_byte=True)
                 yield convert.sse("error", failures.event(failures.failure_from(exc)))
                 break
             chunk = convert.encode_events(batch)

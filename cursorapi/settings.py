@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cursorapi.middleware.RequestIdMiddleware",
     "cursorapi.json_errors.JsonErrorsMiddleware",  # 404/405/500 as JSON, never Django's HTML pages
+    "cursorapi.sqlite_guard.SqliteGuardMiddleware",  # before anything reads the database
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
@@ -120,7 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # mmap_size=0: the database file is read with read(), never memory-mapped, so a file
+            # that turns unwritable or unreadable is an error code, not a SIGBUS that kills the worker.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=0;",
         }
     )
     # Tests share the database with a server thread, which an in-memory database cannot do well.
@@ -193,6 +196,14 @@ TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or [SECRET_
 
 # --- Pool ---------------------------------------------------------------------------------------
 TOKEN_COOLDOWN_SECONDS = env.float("TOKEN_COOLDOWN_SECONDS", default=60.0)
+# Service-level failures (Cursor's 5xx, timeouts, dropped connections) in a row before a token rests.
+TOKEN_SERVICE_FAILURES_BEFORE_REST = env.int("TOKEN_SERVICE_FAILURES_BEFORE_REST", default=3)
+
+# --- Worker heartbeats (runtime/workers.py) ----------------------------------------------------
+# Each server process stamps its heartbeat this often (0: off); a worker silent for
+# WORKER_STALE_SECONDS is dead: its pending log records become `interrupted`, its session leases free.
+WORKER_HEARTBEAT_SECONDS = env.float("WORKER_HEARTBEAT_SECONDS", default=2.0)
+WORKER_STALE_SECONDS = env.float("WORKER_STALE_SECONDS", default=10.0)
 
 # --- AI code tracking analytics (Cursor Admin API) ----------------------------------------------
 CURSOR_ADMIN_API_KEY = env.str("CURSOR_ADMIN_API_KEY", default="")

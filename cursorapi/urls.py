@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from . import metrics, views
 
+# Whatever escapes a view or middleware is answered in JSON (503 while the database is down).
+handler500 = "cursorapi.outage.server_error"
+
 urlpatterns = [
     path("", views.index),
     path("health", views.health, name="health"),

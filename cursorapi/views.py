@@ -14,7 +14,9 @@ from django.urls import get_resolver
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from cursorapi import sqlite_guard
 from cursorapi.dbwork import db
+from runtime import workers
 
 VERSION = "0.1.0"
 STARTED = time.time()
@@ -45,6 +47,7 @@ def _database() -> dict[str, Any] | None:
         )
         last = ChatLog.objects.filter(status=Status.SUCCESS).aggregate(at=Max("created_at"))["at"]
         return {
+            "writable": workers.can_write(),
             "pool": pool,
             "requests": requests,
             "last_upstream_success": last.isoformat() if last else None,
@@ -96,8 +99,10 @@ def _models() -> list[str]:
 @require_http_methods(["GET", "HEAD"])
 async def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: 200 with `success` or `warning` (no usable token), 503 with `error`."""
-    state = await db(_database)()
-    if state is None:
+    # Unwritable SQLite files are not even read: in WAL mode a read writes to the mapped -shm file.
+    files_ok = sqlite_guard.writable()
+    state = await db(_database)() if files_ok else None
+    if state is None or not state["writable"]:
         status = "error"
     elif state["pool"]["healthy"] == 0:
         status = "warning"
@@ -116,7 +121,11 @@ async def health(request: HttpRequest) -> JsonResponse:
             "cpu": {"load_average": list(os.getloadavg()), "count": os.cpu_count()},
         },
         "checks": {
-            "database": "ok" if state is not None else "down",
+            "database": "unwritable"
+            if not files_ok or (state is not None and not state["writable"])
+            else "down"
+            if state is None
+            else "ok",
             "pool": state["pool"] if state else None,
             "upstream": {"last_success_at": state["last_upstream_success"] if state else None},
         },

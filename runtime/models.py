@@ -17,3 +17,19 @@ class Config(models.Model):
 
     def __str__(self) -> str:
         return f"configuration v{self.version}"
+
+
+class Worker(models.Model):
+    """A live server process, by its heartbeat: records and leases it owns die with it."""
+
+    owner = models.CharField(max_length=128, primary_key=True)  # host:pid:start time
+    host = models.CharField(max_length=128)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["started_at"]
+
+    def __str__(self) -> str:
+        return self.owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -139,8 +140,15 @@ def test_totals_agree_across_two_worker_processes(tmp_path: Path, fake_server) -
                 headers={"Authorization": "Bearer two-workers"},
             )
             assert response.status_code == 200
-        totals = [httpx.get(f"{url}/health").json()["runtime"]["requests"] for url in urls]
-        assert totals[0] == totals[1] == {"total": 3, "active": 0, "errors": 0}
+        # Each record's end is written by its worker's log thread just after the response: poll.
+        expected = {"total": 3, "active": 0, "errors": 0}
+        deadline = time.monotonic() + 10
+        while True:
+            totals = [httpx.get(f"{url}/health").json()["runtime"]["requests"] for url in urls]
+            if totals[0] == totals[1] == expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert totals[0] == totals[1] == expected
     finally:
         for proc in procs:
             proc.terminate()

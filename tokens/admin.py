@@ -14,7 +14,7 @@ from django.utils.html import format_html
 
 from proxies.models import Proxy
 
-from . import keys, maintenance, services
+from . import keys, maintenance, resting, services
 from .models import ApiKey, Health, Token
 
 
@@ -97,6 +97,7 @@ class TokenAdmin(admin.ModelAdmin):
         "enable",
         "disable",
         "mark_healthy",
+        "end_rest",
         "refresh_profile",
         "refresh_config_version",
         "refresh_token",
@@ -110,6 +111,8 @@ class TokenAdmin(admin.ModelAdmin):
         "expires_at",
         "health",
         "cooldown_until",
+        "rest_reason",
+        "consecutive_failures",
         "last_error",
         "last_used_at",
         "last_refreshed_at",
@@ -182,6 +185,10 @@ class TokenAdmin(admin.ModelAdmin):
         if obj.health == Health.COOLING and obj.cooldown_until and obj.cooldown_until < timezone.now():
             label = "OK (cooled down)"
             colour = "green"
+        elif obj.health == Health.COOLING and obj.cooldown_until:
+            why = obj.get_rest_reason_display() if obj.rest_reason else "Cursor failing"
+            until = timezone.localtime(obj.cooldown_until).strftime("%H:%M:%S")
+            label = f"Resting until {until} ({why})"
         return format_html('<span style="color:{}">{}</span>', colour, label)
 
     @admin.action(description="Enable selected tokens")
@@ -198,6 +205,11 @@ class TokenAdmin(admin.ModelAdmin):
             health=Health.OK, cooldown_until=None, last_error="", updated_at=timezone.now()
         )
         self.message_user(request, f"{count} tokens back in the rotation.", messages.SUCCESS)
+
+    @admin.action(description="End the rest of selected tokens now")
+    def end_rest(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
+        count = resting.end_rest(queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Ended the rest of {count} tokens.", messages.SUCCESS)
 
     def _report(self, request: HttpRequest, what: str, outcomes: list[maintenance.Outcome]) -> None:
         done = [o for o in outcomes if o.ok]

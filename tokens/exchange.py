@@ -23,12 +23,23 @@ U64_MAX = 2**64 - 1  # R4's "backoff forever": how it marks an account it gave u
 PROFILE_PARTS = ("usage", "user", "stripe", "sessions")
 
 
-def _health(token: Token) -> dict[str, int]:
+def _health(token: Token) -> dict[str, Any]:
+    """R4's backoff fields, plus why and until when the token rests (R4 clients ignore the extras)."""
     if token.health == Health.INVALID:
-        return {"backoff_until": U64_MAX, "consecutive_failures": 1}
+        return {"backoff_until": U64_MAX, "consecutive_failures": 1, "reason": "invalid", **_error(token)}
     if token.health == Health.COOLING and token.cooldown_until and token.cooldown_until > timezone.now():
-        return {"backoff_until": int(token.cooldown_until.timestamp()), "consecutive_failures": 1}
-    return {"backoff_until": 0, "consecutive_failures": 0}
+        return {
+            "backoff_until": int(token.cooldown_until.timestamp()),
+            "consecutive_failures": max(1, token.consecutive_failures),
+            "reason": token.rest_reason or "service",
+            "rest_until": token.cooldown_until.isoformat(),
+            **_error(token),
+        }
+    return {"backoff_until": 0, "consecutive_failures": token.consecutive_failures, **_error(token)}
+
+
+def _error(token: Token) -> dict[str, str]:
+    return {"last_error": token.last_error} if token.last_error else {}
 
 
 def token_info(token: Token, proxy_name: str | None = None) -> dict[str, Any]:

@@ -20,6 +20,14 @@ class Health(models.TextChoices):
     COOLING = "cooling", "Cooling down"
 
 
+class RestReason(models.TextChoices):
+    """Why a cooling token rests: its account was limited, or Cursor kept failing on it."""
+
+    NONE = "", "-"
+    ACCOUNT = "account", "Account limited"
+    SERVICE = "service", "Cursor failing"
+
+
 class TokenQuerySet(models.QuerySet["Token"]):
     def usable(self) -> TokenQuerySet:
         """Enabled, not invalid, and not cooling down right now."""
@@ -61,6 +69,9 @@ class Token(models.Model):
     health = models.CharField(max_length=16, choices=Health.choices, default=Health.OK)
     cooldown_until = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True, default="")
+    rest_reason = models.CharField(max_length=8, choices=RestReason.choices, blank=True, default="")
+    # Service-level failures (Cursor's fault, not the account's) in a row; reset by a success.
+    consecutive_failures = models.PositiveIntegerField(default=0)
     # Round robin across worker processes: the next request takes the least recently used token.
     last_used_at = models.DateTimeField(null=True, blank=True)
 

@@ -7,7 +7,7 @@ import uuid
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -18,8 +18,8 @@ from cursorapi.auth import Caller
 from cursorapi.upstream import checksum, jwt
 from cursorapi.upstream.headers import Account
 
-from . import picking, profile_fill
-from .models import GcppHost, Health, Token
+from . import picking, profile_fill, resting
+from .models import GcppHost, Health, RestReason, Token
 
 
 class TokenInputError(ValueError):
@@ -131,6 +131,14 @@ class NoTokenAvailable(Exception):
     """Every token is disabled, invalid or cooling down."""
 
 
+class PoolResting(NoTokenAvailable):
+    """Every enabled token rests for account-level reasons (rate or usage limits)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after  # whole seconds until the soonest rest ends
+
+
 class UnknownAlias(NoTokenAvailable):
     """A caller pinned a token alias that is not in the pool."""
 
@@ -193,6 +201,12 @@ def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:
     pool instead of piling onto one token.
     """
     picked = picking.pick(alias, exclude)
+    if picked is None and alias is None:
+        # Nothing usable: rather a token resting for Cursor's failures than no answer at all.
+        try:
+            picked = resting.pick_resting(exclude)
+        except resting.PoolResting as exc:
+            raise PoolResting(exc.retry_after) from None
     if picked is None:
         raise UnknownAlias(alias) if alias is not None else NoTokenAvailable()
     token, account = picking.snapshot(*picked, build=account_for)
@@ -201,18 +215,16 @@ def acquire(*, alias: str | None = None, exclude: Iterable[int] = ()) -> Lease:
 
 def report_auth_failure(token_id: int, reason: str) -> None:
     Token.objects.filter(pk=token_id).update(
-        health=Health.INVALID, last_error=reason[:300], updated_at=timezone.now()
+        health=Health.INVALID, last_error=reason[:300], rest_reason="", updated_at=timezone.now()
     )
 
 
 def report_overload(token_id: int, reason: str, seconds: float | None = None) -> None:
-    until = timezone.now() + timedelta(seconds=seconds or settings.TOKEN_COOLDOWN_SECONDS)
-    Token.objects.filter(pk=token_id).update(
-        health=Health.COOLING, cooldown_until=until, last_error=reason[:300], updated_at=timezone.now()
-    )
+    """Rest the token for an account-level limit (Cursor's wait when it gave one)."""
+    resting.rest(token_id, RestReason.ACCOUNT, seconds or settings.TOKEN_COOLDOWN_SECONDS, reason)
 
 
 def report_success(token: Token | None) -> None:
-    """Back to healthy after a cooldown, without a write when it already was."""
-    if token is not None and token.health != Health.OK:
-        Token.objects.filter(pk=token.pk).update(health=Health.OK, cooldown_until=None, last_error="")
+    """Back to healthy after a rest or failures, without a write when it already was."""
+    if token is not None and resting.needs_reset(token):
+        resting.reset(token.pk)

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from . import api, gen, keys_api
+from . import api, gen, keys_api, rest_api
 
 urlpatterns = [
     path("tokens/get", api.tokens_get),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("tokens/profile/update", api.tokens_profile_update),
     path("tokens/config-version/update", api.tokens_config_version_update),
     path("tokens/refresh", api.tokens_refresh),
+    path("tokens/rest/end", rest_api.tokens_rest_end),
     path("build-key", keys_api.build_key),
     path("config-version/get", keys_api.config_version_get),
     path("token-profile/get", keys_api.token_profile_get),

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cpp', '0002_affinity_last_used_index'),
+        ("cpp", "0002_affinity_last_used_index"),
     ]
 
     operations = [

@@ -288,7 +288,8 @@ def test_an_error_mid_stream_is_an_error_event_then_stream_end(live, pool_token,
         "error": {"code": 429, "type": "rate_limited", "details": {"title": "Rate limited", "detail": "fake"}}
     }
     pool_token.refresh_from_db()
-    assert pool_token.health == "cooling"  # a rate limit cools the token, as in chat
+    # After the first byte an error never rests the token by itself: it only counts.
+    assert (pool_token.health, pool_token.consecutive_failures) == ("ok", 1)
 
 
 def test_a_cut_stream_is_an_error_event(live, pool_token, fake) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -12,9 +13,12 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
 from chatsessions import services as sessions
+from cursorapi import outage
 from cursorapi.chat.service import ChatFailure, ChatRun
 from cursorapi.chat.types import Event, Finish
 from cursorapi.dbwork import db
+
+log = logging.getLogger(__name__)
 
 
 class Renderer(Protocol):
@@ -28,6 +32,14 @@ class Renderer(Protocol):
 
 class ErrorShape(Protocol):
     def __call__(self, failure: ChatFailure) -> dict[str, Any]: ...
+
+
+def error_response(failure: ChatFailure, error_body: ErrorShape) -> JsonResponse:
+    """The failure in the dialect's shape, with Retry-After when the pool said how long to wait."""
+    response = JsonResponse(error_body(failure), status=failure.status)
+    if failure.retry_after is not None:
+        response["Retry-After"] = str(failure.retry_after)
+    return response
 
 
 async def serve(
@@ -79,9 +91,11 @@ async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> Ht
         run.cancelled = True
         await _close(run, events, feed)
         raise
+    if isinstance(first, Exception) and not isinstance(first, ChatFailure):
+        first = _unexpected(run, first)  # a bug, or the database gone: still a JSON error
     if isinstance(first, ChatFailure):
         await _close(run, events, feed)
-        return JsonResponse(error_body(first), status=first.status)
+        return error_response(first, error_body)
     response = StreamingHttpResponse(
         _sse(run, events, feed, first, renderer), content_type="text/event-stream"
     )
@@ -98,10 +112,12 @@ async def _complete(
         async for batch in events:
             collected.extend(batch)
     except ChatFailure as failure:
-        return JsonResponse(error_body(failure), status=failure.status)
+        return error_response(failure, error_body)
     except asyncio.CancelledError:
         run.cancelled = True
         raise
+    except Exception as exc:
+        return error_response(_unexpected(run, exc), error_body)
     finally:
         await _close(run, events)
     renderer.metadata = run.metadata()  # type: ignore[attr-defined]
@@ -112,23 +128,29 @@ async def _sse(
     run: ChatRun, events: AsyncIterator[list[Event]], feed: _Feed, item: _Item, renderer: Renderer
 ) -> AsyncIterator[bytes]:
     try:
-        while item is not _END:
-            if item is _QUIET:
-                yield renderer.keepalive
-            elif isinstance(item, ChatFailure):
-                # Headers are gone: the error travels in-band, then the stream ends properly.
-                yield renderer.error_event(item.message, item.kind, item.code)
-                break
-            elif isinstance(item, BaseException):
-                raise item
-            else:
-                if isinstance(item[-1], Finish):
-                    renderer.metadata = run.metadata()  # type: ignore[attr-defined]
-                # Events that arrived together leave together: one write for the batch.
-                chunk = b"".join(filter(None, map(renderer.event, item)))
-                if chunk:
-                    yield chunk
-            item = await feed.next()
+        try:
+            while item is not _END:
+                if item is _QUIET:
+                    yield renderer.keepalive
+                elif isinstance(item, ChatFailure):
+                    # Headers are gone: the error travels in-band, then the stream ends properly.
+                    yield renderer.error_event(item.message, item.kind, item.code)
+                    break
+                elif isinstance(item, BaseException):
+                    raise item
+                else:
+                    if isinstance(item[-1], Finish):
+                        renderer.metadata = run.metadata()  # type: ignore[attr-defined]
+                    # Events that arrived together leave together: one write for the batch.
+                    chunk = b"".join(filter(None, map(renderer.event, item)))
+                    if chunk:
+                        yield chunk
+                item = await feed.next()
+        except Exception as exc:
+            # A bug or the database under a stream: an error event and the end, never a silent
+            # stream of keep-alives the client waits on forever.
+            failure = _unexpected(run, exc)
+            yield renderer.error_event(failure.message, failure.kind, failure.code)
         if renderer.done:
             yield renderer.done
     except asyncio.CancelledError:
@@ -137,6 +159,18 @@ async def _sse(
     finally:
         item = None  # an exception held here would keep this frame, and the request, in a cycle
         await _close(run, events, feed)
+
+
+def _unexpected(run: ChatRun, exc: Exception) -> ChatFailure:
+    """Record an exception nobody expected as the run's failure; the client gets a generic error."""
+    failure = outage.failure_for(exc)
+    if outage.is_database_outage(exc):
+        log.warning("request %s: database unavailable (%s)", run.request_id, type(exc).__name__)
+    else:
+        log.error("request %s: unexpected error", run.request_id, exc_info=exc)
+    exc.__traceback__ = None  # it holds the request's frames
+    run.failure = failure
+    return failure
 
 
 async def _close(run: ChatRun, events: AsyncIterator[list[Event]], feed: _Feed | None = None) -> None:

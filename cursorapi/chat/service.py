@@ -22,6 +22,8 @@ from cursorapi.upstream import hosts
 from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
 from runtime import config as runtime_config
+from runtime import workers
+from tokens import resting
 from tokens import services as pool
 from tokens.models import Token
 
@@ -42,8 +44,7 @@ from .types import (
 
 log = logging.getLogger(__name__)
 
-# Cursor error numbers that mean the account itself is unusable (logged out, revoked, expired).
-AUTH_ERRORS = {1, 2, 3, 11, 12, 38, 42}
+AUTH_ERRORS = resting.ACCOUNT_REFUSED  # the account itself is unusable (logged out, revoked, expired)
 MAX_DELAYS = 4096  # chain pairs kept per log record
 _closing: set[asyncio.Future[None]] = set()
 
@@ -51,12 +52,15 @@ _closing: set[asyncio.Future[None]] = set()
 class ChatFailure(Exception):
     """A chat that could not be served: HTTP status and a dialect-neutral error."""
 
-    def __init__(self, status: int, kind: str, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, code: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind  # OpenAI-style error type, e.g. rate_limit_error
         self.message = message
         self.code = code
+        self.retry_after = retry_after  # seconds, for a Retry-After header
 
 
 def _kind_for(status: int) -> str:
@@ -92,6 +96,14 @@ def failure_from(exc: Exception) -> ChatFailure:
     if isinstance(exc, pool.UnknownAlias):
         return ChatFailure(
             404, "not_found_error", f"No pool token is named {exc.args[0]!r}", "alias_not_found"
+        )
+    if isinstance(exc, pool.PoolResting):
+        return ChatFailure(
+            429,
+            "rate_limit_error",
+            f"Every Cursor account is resting after a rate limit; retry in {exc.retry_after} s",
+            "tokens_resting",
+            exc.retry_after,
         )
     if isinstance(exc, pool.NoTokenAvailable):
         return ChatFailure(503, "overloaded_error", "No Cursor account is available right now", "no_tokens")
@@ -166,6 +178,8 @@ class ChatRun:
                 # With no other account to try, the caller learns what went wrong with the first.
                 self.attempts -= 1
                 self.failure = failure_from(previous or exc)
+                if isinstance(exc, pool.PoolResting):
+                    self.failure.retry_after = exc.retry_after
                 raise self.failure from exc
             self.token = lease.token
             self.start_log()
@@ -176,7 +190,9 @@ class ChatRun:
                     yield batch
                 return
             except UpstreamError as exc:
-                retry = await self._report(self.token, exc)
+                retry = await self._report(
+                    self.token, exc, after_first_byte=sent_before or self.first_content_at is not None
+                )
                 if (
                     retry
                     and self.token is not None  # an account from a key has no stand-in
@@ -238,7 +254,7 @@ class ChatRun:
         await self._healthy(token)
 
     async def _healthy(self, token: Token | None) -> None:
-        if token is not None and token.health != "ok":  # a healthy token needs no write, nor a thread hop
+        if resting.needs_reset(token):  # a healthy token needs no write, nor a thread hop
             await db(pool.report_success)(token)
 
     def _delay(self, chars: int) -> None:
@@ -317,19 +333,12 @@ class ChatRun:
             meta["token"] = self.account_label
         return meta
 
-    async def _report(self, token: Token | None, exc: UpstreamError) -> bool:
+    async def _report(self, token: Token | None, exc: UpstreamError, *, after_first_byte: bool) -> bool:
         """Tell the pool what happened to `token`; True when another token might do better."""
         if token is None:
             return False
-        if isinstance(exc, CursorError):
-            if exc.error in AUTH_ERRORS or exc.code == "unauthenticated":
-                await db(pool.report_auth_failure)(token.pk, f"{exc.type}: {exc.title or exc.message}")
-                return True
-            if exc.http_status in (429, 502, 503, 504) or exc.code in ("resource_exhausted", "unavailable"):
-                await db(pool.report_overload)(token.pk, f"{exc.type}: {exc.title or exc.message}")
-                return True
-            return False
-        return isinstance(exc, UpstreamTimeout | UpstreamUnavailable | ProtocolError)
+        kind = await db(resting.report)(token.pk, exc, after_first_byte=after_first_byte)
+        return kind is not resting.Kind.REQUEST
 
     # --- the log record ------------------------------------------------------------------------
 
@@ -352,6 +361,7 @@ class ChatRun:
             caller=self.caller.kind,
             api_key_id=self.caller.api_key_id,
             prompt=prompt,
+            owner=workers.owner(),
         )
 
     async def close_log(self) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import httpx
 
 from . import headers as hdrs
-from .errors import CursorError, ProtocolError, UpstreamError
+from .errors import CursorError, ProtocolError, UpstreamError, parse_wait
 from .framing import FrameDecoder, Message, decode_unary_body, decode_unary_error, encode_frame
 from .headers import Account
 from .hosts import Endpoint, gcpp_host
@@ -48,6 +48,13 @@ class ClientConfig:
     connect_timeout: float = 30.0
     read_timeout: float = 120.0
     max_frame_bytes: int = 32 * 1024 * 1024
+
+
+def _with_hint(error: CursorError, headers: httpx.Headers) -> CursorError:
+    """Cursor's Retry-After header (seconds; dates are not used by it) rides on the error."""
+    if error.retry_after is None and "retry-after" in headers:
+        error.retry_after = parse_wait(headers["retry-after"])
+    return error
 
 
 def _gzip_if_smaller(body: bytes) -> tuple[bytes, bool]:
@@ -151,7 +158,10 @@ class CursorClient:
                     "application/json"
                 ):
                     raw = await _read_capped(resp)
-                    raise decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", ""))
+                    raise _with_hint(
+                        decode_unary_error(resp.status_code, raw, resp.headers.get("content-type", "")),
+                        resp.headers,
+                    )
                 if on_headers is not None:
                     on_headers(resp.headers)
                 try:
@@ -217,7 +227,10 @@ class CursorClient:
             raise UpstreamUnavailable(f"connection to Cursor failed ({type(exc).__name__})") from exc
         content_type = resp.headers.get("content-type", "")
         if resp.status_code != 200 or content_type.startswith("application/json"):
-            raise decode_unary_error(resp.status_code, resp.content[:_MAX_ERROR_BODY], content_type)
+            raise _with_hint(
+                decode_unary_error(resp.status_code, resp.content[:_MAX_ERROR_BODY], content_type),
+                resp.headers,
+            )
         return UnaryResponse(
             body=decode_unary_body(resp.content),
             headers=resp.headers,

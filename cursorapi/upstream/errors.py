@@ -143,6 +143,8 @@ class CursorError(UpstreamError):
     is_expected: bool | None
     message: str
     http_status: int
+    # Seconds Cursor asked us to wait (its Retry-After header, or a retry hint in ErrorDetails).
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -167,6 +169,7 @@ class CursorError(UpstreamError):
         else:
             self.type, raw = ERRORS.get(error, _UNKNOWN_ENUM)
             self.http_status = _CLIENT_STATUS.get(raw, raw)
+        self.retry_after = _hinted_wait(self.additional_info)
         super().__init__(self._summary())
 
     def _summary(self) -> str:
@@ -268,6 +271,29 @@ class CursorError(UpstreamError):
         value = base64.b64encode(msg.SerializeToString()).rstrip(b"=").decode("ascii")
         debug = json_format.MessageToDict(msg)
         return {"type": DETAIL_TYPE, "debug": debug, "value": value}
+
+
+# ErrorDetails.additional_info keys read as "seconds until you may try again".
+RETRY_HINT_KEYS = ("retry_after", "retryAfter", "retry_after_seconds", "retryAfterSeconds")
+MAX_HINTED_WAIT = 24 * 3600.0  # a hint beyond a day is more likely a unit mix-up than a plan
+
+
+def parse_wait(value: object) -> float | None:
+    """A positive number of seconds from a hint such as `"30"` or `"2.5"`; None when it is not one."""
+    try:
+        seconds = float(str(value).strip())
+    except ValueError:
+        return None
+    if not 0 < seconds < float("inf"):
+        return None
+    return min(seconds, MAX_HINTED_WAIT)
+
+
+def _hinted_wait(info: Mapping[str, str]) -> float | None:
+    for key in RETRY_HINT_KEYS:
+        if key in info:
+            return parse_wait(info[key])
+    return None
 
 
 def _default_code(error: int) -> str:

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('proxies', '0001_initial'),
+        ("proxies", "0001_initial"),
     ]
 
     operations = [

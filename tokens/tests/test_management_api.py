@@ -150,7 +150,7 @@ def test_get_shows_the_r4_shape_and_set_round_trips_it(api: Client) -> None:
     assert alias == "keep" and info["proxy"] == "corp" and info["timezone"] == "Asia/Tokyo"
     assert info["status"] == {
         "enabled": True,
-        "health": {"backoff_until": 2**64 - 1, "consecutive_failures": 1},
+        "health": {"backoff_until": 2**64 - 1, "consecutive_failures": 1, "reason": "invalid"},
     }
     assert "secondary_token" not in info and "user" not in info
 

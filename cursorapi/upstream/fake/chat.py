@@ -63,6 +63,37 @@ def cursor_error(name: str) -> CursorError:
     return CursorError.from_enum(0, code="unknown", title="Unknown", detail=f"unknown fake error {name}")
 
 
+_BOMB: bytes | None = None
+
+
+async def _send_bad_frame(out: _Writer, responder: Responder, kind: str) -> None:
+    """A frame no client should accept: skipped (malformed) or the end of the call (the others)."""
+    global _BOMB
+    if kind == "malformed":
+        # A data frame whose protobuf does not parse (a field tag with wire type 7); the stream goes on.
+        await out.frame(encode_frame(b"\x0f\xff\xff\xff", compress=False))
+        return
+    if kind == "oversized":
+        # A header announcing a 2 GiB message: a client must refuse it before buffering any of it.
+        await out.frame(b"\x00\x7f\xff\xff\xff" + b"\x00" * 64)
+    else:
+        # A small gzip frame that inflates to 40 MiB, past the client's 32 MiB frame limit.
+        if _BOMB is None:
+            import zlib
+
+            packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+            _BOMB = packer.compress(b"\x00" * (40 * 1024 * 1024)) + packer.flush()
+        await out.frame(b"\x01" + len(_BOMB).to_bytes(4, "big") + _BOMB)
+    await responder.end()
+
+
+def _hinted(error: CursorError, d: fd.Directives) -> CursorError:
+    """The error with a retry hint in its ErrorDetails, as a rate limit that says when may carry."""
+    if d.retry_after is not None and error.error is not None:
+        error.additional_info["retry_after"] = str(d.retry_after)
+    return error
+
+
 def last_user_text(request: pb.StreamUnifiedChatRequestWithTools) -> str:
     for message in reversed(request.stream_unified_chat_request.conversation):
         if message.type == HUMAN:
@@ -169,9 +200,12 @@ async def stream(
         await responder.end()
         return
     if d.status is not None and d.status != 200:
-        error = cursor_error(d.error or _code_for_status(d.status))
+        error = _hinted(cursor_error(d.error or _code_for_status(d.status)), d)
         body = json.dumps(error.to_unary_json()).encode()
-        await responder.respond(d.status, [("content-type", "application/json")], body)
+        headers = [("content-type", "application/json")]
+        if d.retry_after is not None:
+            headers.append(("retry-after", str(d.retry_after)))
+        await responder.respond(d.status, headers, body)
         return
 
     await responder.start(200, [("content-type", "application/connect+proto")])
@@ -193,7 +227,7 @@ async def stream(
     await out.frame(_frame(_window(prompt_tokens), force_gzip=gz))
 
     if d.error and d.error_after is None:
-        await out.frame(encode_end_stream(cursor_error(d.error), gzip=gz))
+        await out.frame(encode_end_stream(_hinted(cursor_error(d.error), d), gzip=gz))
         await responder.end()
         return
 
@@ -209,6 +243,10 @@ async def stream(
         reply = "" if d.tool_calls else fake_structured.reply(request, d, user_text)
     pieces = fd.split_text(reply, d.chunks) if d.chunks else fd.natural_chunks(reply) if reply else []
     for sent, piece in enumerate(pieces):
+        if d.bad_frame and sent >= (d.error_after or 0):
+            await _send_bad_frame(out, responder, d.bad_frame)
+            if d.bad_frame != "malformed":
+                return
         if d.drop_after is not None and sent >= d.drop_after:
             responder.drop()
             return
@@ -219,7 +257,7 @@ async def stream(
         responder.drop()
         return
     if d.error:
-        await out.frame(encode_end_stream(cursor_error(d.error), gzip=gz))
+        await out.frame(encode_end_stream(_hinted(cursor_error(d.error), d), gzip=gz))
         await responder.end()
         return
 

@@ -42,11 +42,14 @@ class Directives:
     split: bool = False
     stall_ms: int = 0
     json: str | None = None  # fenced / plain / invalid: how a JSON reply comes out (fake/structured.py)
+    retry_after: int | None = None  # seconds: a Retry-After header on `status`, a hint in error details
+    bad_frame: str | None = None  # malformed / oversized / gzip_bomb, after `error_after` text frames
 
 
-_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms"}
+_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms", "retry_after"}
 _BOOL_KEYS = {"gzip", "split"}
 _TEXT_KEYS = {"reply", "thinking", "error"}
+BAD_FRAMES = ("malformed", "oversized", "gzip_bomb")
 
 
 def _unescape(value: str) -> str:
@@ -85,6 +88,10 @@ def _apply(d: Directives, key: str, value: str) -> None:
         setattr(d, key, number)
     elif key in _BOOL_KEYS:
         setattr(d, key, value.lower() in ("1", "true", "yes", "on"))
+    elif key == "bad_frame":
+        if value not in BAD_FRAMES:
+            raise DirectiveError(f"bad_frame must be one of {', '.join(BAD_FRAMES)}")
+        d.bad_frame = value
     elif key in _TEXT_KEYS:
         setattr(d, key, value)
     elif key == "tool_call":

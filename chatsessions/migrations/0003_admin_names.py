@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chatsessions', '0001_initial'),
+        ("chatsessions", "0002_session_lease_owner"),
     ]
 
     operations = [

@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('chatlogs', '0004_chain_key_index'),
+        ("runtime", "0002_worker_heartbeats"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='chatlog',
-            options={'ordering': ['-id'], 'verbose_name': 'request log', 'verbose_name_plural': 'request logs'},
+            name='config',
+            options={'verbose_name': 'runtime configuration', 'verbose_name_plural': 'runtime configuration'},
         ),
     ]

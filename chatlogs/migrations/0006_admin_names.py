@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('runtime', '0001_config'),
+        ("chatlogs", "0005_chatlog_owner_and_interrupted"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='config',
-            options={'verbose_name': 'runtime configuration', 'verbose_name_plural': 'runtime configuration'},
+            name='chatlog',
+            options={'ordering': ['-id'], 'verbose_name': 'request log', 'verbose_name_plural': 'request logs'},
         ),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tokens', '0002_api_keys'),
+        ("tokens", "0003_token_rest_reason_and_failure_count"),
     ]
 
     operations = [
