@@ -168,14 +168,12 @@ class TokenAdmin(admin.ModelAdmin):
             f"{obj.usage_limit:g}",
         )
 
-    @admin.display(description="resting")
+    @admin.display(description="reason")
     def rest(self, obj: Token) -> str:
-        """Why and until when the token is out of the rotation, if it is."""
-        if obj.health == Health.INVALID:
-            return format_html("invalid: {}", obj.last_error or "-")
-        if obj.cooldown_until and obj.cooldown_until > timezone.now():
-            until = timezone.localtime(obj.cooldown_until).strftime("%H:%M:%S")
-            return format_html("until {}: {}", until, obj.last_error or "-")
+        """What Cursor said when the token was taken out of the rotation (the badge says until when)."""
+        resting = obj.cooldown_until is not None and obj.cooldown_until > timezone.now()
+        if obj.health == Health.INVALID or resting:
+            return obj.last_error or "-"
         return "-"
 
     @admin.display(description="health", ordering="health")
