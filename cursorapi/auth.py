@@ -100,26 +100,13 @@ def _named_key(secret: str) -> Caller | None:
 
 
 def refusal(caller: Caller, model_id: str) -> tuple[int, str, str] | None:
-    """Why a named key may not make this request (status, kind, message), or None.
-
-    A sync call (the daily count reads the request log): from async code go through dbwork.db.
+    """Why a named key may not make this request (status, kind, message), or None; reserves
+    nothing (cursorapi.admission.admit does). A sync call: from async code go through dbwork.db.
     """
-    if caller.allowed_models and model_id not in caller.allowed_models:
-        return 403, "permission_error", f"this API key may not use the model {model_id!r}"
-    if caller.daily_limit is not None and caller.api_key_id is not None:
-        from django.utils import timezone
+    from cursorapi import admission
 
-        from chatlogs.models import ChatLog
-
-        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        used = ChatLog.objects.filter(api_key_id=caller.api_key_id, created_at__gte=today).count()
-        if used >= caller.daily_limit:
-            return (
-                429,
-                "rate_limit_error",
-                f"this API key has used its {caller.daily_limit} requests for today",
-            )
-    return None
+    refused = admission.peek(caller, model_id)
+    return None if refused is None else (refused.status, refused.kind, refused.message)
 
 
 def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:

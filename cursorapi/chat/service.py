@@ -139,6 +139,10 @@ class ChatRun:
     session_turns: list[Turn] = field(default_factory=list)
     session_system: str | None = None
     _log_entry: log_writer.Entry | None = None
+    # The budget slots admission reserved (cursorapi.admission.Admission), given back when the
+    # request ends without having reached Cursor.
+    admission: Any = None
+    reached_upstream: bool = False
 
     async def events(self) -> AsyncIterator[list[Event]]:
         """The reply in batches: the events decoded from one network read of Cursor's stream."""
@@ -189,6 +193,7 @@ class ChatRun:
         )
         decoder = StreamDecoder(web_references=self.chat.options.web_references)
         limit = self.chat.max_tokens
+        self.reached_upstream = True
         stream = client.stream(lease.account, hosts.CHAT, body)
         try:
             async for payloads in stream:
@@ -353,7 +358,17 @@ class ChatRun:
         closing.add_done_callback(_closing.discard)
         await asyncio.shield(closing)
 
+    async def release_unused_admission(self) -> None:
+        """Give back the budget slots of a request that never reached Cursor."""
+        if self.admission is not None and not self.reached_upstream:
+            admission, self.admission = self.admission, None
+            try:
+                await asyncio.shield(db(admission.release)())
+            except Exception:
+                log.exception("request %s: could not give back its budget slot", self.request_id)
+
     async def _close_log(self, now: float) -> None:
+        await self.release_unused_admission()
         await self._end_session()
         self.start_log()  # a request cancelled before its lease still gets its record
         assert self._log_entry is not None
