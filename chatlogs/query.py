@@ -93,6 +93,10 @@ def filtered(query: dict[str, Any], base: QuerySet[ChatLog] | None = None) -> Qu
         if status not in Status.values:
             return nothing
         qs = qs.filter(status=status)
+    if (dialect := query.get("dialect")) is not None:  # openai / anthropic / cpp (Copilot++, file sync)
+        if not isinstance(dialect, str):
+            raise BadFilter("dialect", "must be a string")
+        qs = qs.filter(dialect=dialect)
     if isinstance(model := query.get("model"), str):
         qs = qs.filter(model__contains=model)
     if (include := _strings(query, "include_models")) is not None:
