@@ -202,6 +202,9 @@ SSE_KEEPALIVE_S = env.float("SSE_KEEPALIVE_S", default=15.0)
 THINKING_TAG = env.str("THINKING_TAG", default="")  # e.g. "think": thinking inline as <think>…</think>
 VISION_ABILITY = env.str("VISION_ABILITY", default="base64")  # none / base64 / all
 IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+# Images one request may carry (data and URLs), and the bytes all of its URL images may fetch.
+IMAGE_MAX_PER_REQUEST = env.int("IMAGE_MAX_PER_REQUEST", default=20)
+IMAGE_FETCH_MAX_TOTAL_BYTES = env.int("IMAGE_FETCH_MAX_TOTAL_BYTES", default=20 * 1024 * 1024)
 # Let image URLs point at private and loopback addresses: only for tests and trusted networks.
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
