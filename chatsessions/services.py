@@ -131,6 +131,34 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
     return Claim(session_id, holder, session.system, [_turn(t) for t in session.turns], session.pk)
 
 
+def turn_bytes(turn: Turn) -> int:
+    """A turn's weight in the upstream request: its text, and its tool calls' names and arguments."""
+    size = len(turn.text.encode("utf-8", "surrogatepass"))
+    for call in turn.tool_calls:
+        size += len(call.name.encode()) + len(call.arguments.encode("utf-8", "surrogatepass"))
+    return size
+
+
+def fit_history(history: list[Turn], budget: int) -> tuple[list[Turn], int]:
+    """The newest stored turns that fit in `budget` bytes, and how many older ones were dropped.
+
+    A kept history starts at a user turn, so that no tool result or reply is left without what
+    it answers.
+    """
+    kept = len(history)
+    used = 0
+    for index in range(len(history) - 1, -1, -1):
+        used += turn_bytes(history[index])
+        if used > budget:
+            break
+        kept = index
+    else:
+        kept = 0
+    while kept < len(history) and history[kept].role != "user":
+        kept += 1
+    return history[kept:], kept
+
+
 def release(claim: Claim, *, system: str | None = None, new_turns: list[Turn] | None = None) -> None:
     """End the request's lease; with `new_turns` the finished exchange joins the history."""
     with transaction.atomic():

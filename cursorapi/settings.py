@@ -248,6 +248,8 @@ CPP_AFFINITY_TTL = env.int("CPP_AFFINITY_TTL", default=7 * 24 * 3600)
 # --- Stateful chat sessions (X-Cursor-Session-ID) -----------------------------------------------
 SESSION_TTL = env.int("SESSION_TTL", default=3600)  # seconds of no use before a session is evicted
 SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dropped past this
+# Bytes of history (system prompt, stored turns, the request's turns) a session request sends upstream.
+SESSION_MAX_HISTORY_BYTES = env.int("SESSION_MAX_HISTORY_BYTES", default=2 * 1024 * 1024)
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)

@@ -217,3 +217,26 @@ def test_sessions_expire_after_the_ttl(live, pool_token, fake, settings) -> None
     fake.clear()
     chat(live, "fresh start", session="e")
     assert [t for _, t in conversation(fake)] == ["fresh start"]
+
+
+def test_the_history_sent_upstream_is_capped_by_bytes(live, pool_token, fake, settings) -> None:
+    settings.SESSION_MAX_HISTORY_BYTES = 400
+    post(
+        live.url,
+        "/v1/chat/completions",
+        {"model": MODEL, "messages": [{"role": "system", "content": "Be terse."}, *user("a" * 100)]},
+        headers={"X-Cursor-Session-ID": "big"},
+    )
+    chat(live, "b" * 100, session="big")
+    fake.clear()
+    response = chat(live, "c" * 100, session="big")
+    # System (9) + new turn (100) leave 291 bytes: the b-exchange (100 + 123) fits, the a-one does not.
+    assert [m.text for m in chat_request(fake).conversation] == [
+        "b" * 100,
+        "Fake Cursor reply to: " + "b" * 100,
+        "c" * 100,
+    ]
+    assert response.json()["cursor_metadata"]["session_turns_dropped"] == 2
+    fake.clear()
+    small = chat(live, "d", session="big")
+    assert "session_turns_dropped" in small.json()["cursor_metadata"]

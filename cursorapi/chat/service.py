@@ -138,6 +138,7 @@ class ChatRun:
     session: sessions.Claim | None = None
     session_turns: list[Turn] = field(default_factory=list)
     session_system: str | None = None
+    session_turns_dropped: int = 0  # stored turns left out to fit SESSION_MAX_HISTORY_BYTES
     _log_entry: log_writer.Entry | None = None
     # The budget slots admission reserved (cursorapi.admission.Admission), given back when the
     # request ends without having reached Cursor.
@@ -272,9 +273,13 @@ class ChatRun:
         self.session = claim
         self.session_turns = list(self.chat.turns)
         self.session_system = self.chat.system or None
-        self.chat.turns = [*claim.turns, *self.chat.turns]
         if not self.chat.system.strip():
             self.chat.system = claim.system
+        # A tiny request must not send an unbounded history: the oldest stored turns go first.
+        budget = settings.SESSION_MAX_HISTORY_BYTES - len(self.chat.system.encode("utf-8", "surrogatepass"))
+        budget -= sum(sessions.turn_bytes(t) for t in self.chat.turns)
+        history, self.session_turns_dropped = sessions.fit_history(claim.turns, budget)
+        self.chat.turns = [*history, *self.chat.turns]
 
     async def _end_session(self) -> None:
         if self.session is None:
@@ -305,6 +310,8 @@ class ChatRun:
         }
         if self.session is not None:
             meta["session_id"] = self.session.session_id
+            if self.session_turns_dropped:
+                meta["session_turns_dropped"] = self.session_turns_dropped
         if self.caller.is_admin:
             meta["token"] = self.account_label
         return meta
