@@ -40,8 +40,18 @@ def _secret_key(data_dir: Path) -> str:
 DATA_DIR = _data_dir()
 SECRET_KEY = _secret_key(DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
+# Error reports (DEBUG's 500 page) hide secret-looking variables and scrub credentials, DEBUG or not.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "cursorapi.debug_reports.ScrubbingReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Served over HTTPS (directly, or by a TLS proxy listed in TRUSTED_PROXIES): the admin's session
+# and CSRF cookies are Secure, and its HTTPS answers carry HSTS for HSTS_SECONDS (0: none).
+HTTPS = env.bool("HTTPS", default=False)
+HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = HSTS_SECONDS if HTTPS else 0
+# Admin messages live in the session (the database), never in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 HOST = env.str("HOST", default="0.0.0.0")
 PORT = env.int("PORT", default=3000)

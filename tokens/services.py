@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from cursorapi import crypto
 from cursorapi.auth import Caller
@@ -26,6 +27,7 @@ class TokenInputError(ValueError):
     """Bad input for a token; the message names the problem and never contains the secret."""
 
 
+@sensitive_variables("value")
 def parse_token(value: str) -> jwt.CursorToken:
     try:
         return jwt.parse(jwt.strip_cookie_prefix(value), tuple(settings.ALLOWED_PROVIDERS))
@@ -68,6 +70,7 @@ def _session_id(value: str | None) -> uuid.UUID:
     return uuid.uuid4()
 
 
+@sensitive_variables("value", "token", "parsed")
 def build_token(
     value: str,
     *,
@@ -134,6 +137,7 @@ class UnknownAlias(NoTokenAvailable):
     """A caller pinned a token alias that is not in the pool."""
 
 
+@sensitive_variables("token")
 def account_for(token: Token) -> Account:
     proxy = token.proxy.url if token.proxy_id and token.proxy else _general_proxy()
     return Account(

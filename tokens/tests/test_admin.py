@@ -90,6 +90,10 @@ def test_an_api_key_is_shown_once_and_stored_hashed(admin_client: Client) -> Non
     )
     page = response.content.decode()
     key = re.search(r"(sk-[A-Za-z0-9_\-]{20,})", page).group(1)
+    # Shown on the answering page itself, never through the messages cookie (signed, not encrypted).
+    assert response.redirect_chain == [] and "no-store" in response["Cache-Control"]
+    assert all(key not in morsel.value for morsel in response.cookies.values())
+    assert all(key not in morsel.value for morsel in admin_client.cookies.values())
     stored = ApiKey.objects.get(name="alice")
     assert stored.key_hash == key_hash(key) and key not in stored.key_hash and stored.prefix == key[:10]
     assert key not in admin_client.get(f"/admin/tokens/apikey/{stored.pk}/change/").content.decode()
