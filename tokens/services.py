@@ -174,16 +174,23 @@ def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
     """
     if caller.account is not None:
         name = caller.key.proxy_name if caller.key is not None else None
-        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name)))
+        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name, for_key=True)))
     return acquire(alias=caller.pinned_alias, exclude=exclude)
 
 
-def proxy_url(name: str | None) -> str | None:
-    """The URL of the proxy with this name; an unknown or missing name means the general proxy."""
+def proxy_url(name: str | None, *, for_key: bool = False) -> str | None:
+    """The URL of the proxy with this name; an unknown or missing name means the general proxy.
+
+    `for_key`: the name comes from a dynamic key, so only a proxy the operator marked usable by
+    keys counts; any other name is treated as unknown (which neither refuses nor confirms it).
+    """
     if name:
         from proxies.models import Proxy
 
-        url = Proxy.objects.filter(name=name).values_list("url", flat=True).first()
+        found = Proxy.objects.filter(name=name)
+        if for_key:
+            found = found.filter(usable_by_keys=True)
+        url = found.values_list("url", flat=True).first()
         if url is not None:
             return url
     return _general_proxy()
