@@ -58,9 +58,11 @@ class Command(BaseCommand):
 
             interface = host.strip("[]").replace(":", r"\:")  # Twisted's endpoint syntax escapes colons
             endpoint = f"tcp:port={port}:interface={interface}:backlog={BACKLOG}"
-            CommandLineInterface().run([*logging_args, "--endpoint", endpoint, "--proxy-headers", app])
+            # No --proxy-headers: Daphne would believe them from anyone; cursorapi.proxy_headers
+            # believes them from TRUSTED_PROXIES only.
+            CommandLineInterface().run([*logging_args, "--endpoint", endpoint, app])
             return
-        self._serve_workers(host, port, workers, [*logging_args, "--proxy-headers", app])
+        self._serve_workers(host, port, workers, [*logging_args, app])
 
     def _serve_workers(self, host: str, port: int, workers: int, daphne_args: list[str]) -> None:
         # One socket, inherited by every worker: the kernel spreads the connections between them.
