@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from cursorapi import secret_files
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -30,11 +32,7 @@ def _secret_key(data_dir: Path) -> str:
     value = env.str("SECRET_KEY", default="")
     if value:
         return value
-    key_file = data_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return secret_files.read_or_create(data_dir / "secret_key", lambda: secrets.token_urlsafe(50))
 
 
 DATA_DIR = _data_dir()
@@ -201,7 +199,21 @@ SAFE_HASH = env.bool("SAFE_HASH", default=True)
 # Cursor tokens are encrypted with a key derived from TOKEN_ENCRYPTION_KEY (else SECRET_KEY).
 # To rotate: put the new key first and the old ones after it, comma-separated, then run
 # `manage.py rotate_token_key`; drop the old keys afterwards.
-TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or [SECRET_KEY]
+# TOKEN_ENCRYPTION_KEY_FILE: a file holding the key(s) the same way, e.g. a mounted secret.
+TOKEN_ENCRYPTION_KEY_FILE = env.str("TOKEN_ENCRYPTION_KEY_FILE", default="")
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or (
+    [k.strip() for k in Path(TOKEN_ENCRYPTION_KEY_FILE).read_text().split(",") if k.strip()]
+    if TOKEN_ENCRYPTION_KEY_FILE
+    else []
+)
+# Where the key in use is stored, for the start-up warning about a key kept beside the database.
+TOKEN_KEY_STORED_AT: Path | None = None
+if not TOKEN_ENCRYPTION_KEYS:
+    TOKEN_ENCRYPTION_KEYS = [SECRET_KEY]
+    if not env.str("SECRET_KEY", default=""):
+        TOKEN_KEY_STORED_AT = DATA_DIR / "secret_key"
+elif TOKEN_ENCRYPTION_KEY_FILE and not env.list("TOKEN_ENCRYPTION_KEY", default=[]):
+    TOKEN_KEY_STORED_AT = Path(TOKEN_ENCRYPTION_KEY_FILE)
 
 # --- Pool ---------------------------------------------------------------------------------------
 TOKEN_COOLDOWN_SECONDS = env.float("TOKEN_COOLDOWN_SECONDS", default=60.0)

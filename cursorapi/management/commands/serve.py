@@ -51,6 +51,10 @@ class Command(BaseCommand):
         # Our own logging records every chat; a line per request on stdout costs real time under load.
         logging_args = ["--access-log", access_log] if access_log else ["--verbosity", "0"]
         app = settings.ASGI_APPLICATION.replace(".application", ":application")
+        from cursorapi.apps import key_beside_database_warning
+
+        if problem := key_beside_database_warning():
+            self.stderr.write(f"WARNING: {problem}")
         self.stdout.write(f"cursorapi listening on http://{host}:{port} ({max(1, workers)} worker(s))")
         sys.stdout.flush()
         if workers <= 1:
