@@ -75,5 +75,10 @@ def test_export_jsonl_and_csv_with_filters(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(target.read_text())))
     assert rows[0][:3] == ["id", "timestamp", "request_id"] and len(rows) == 4
     assert rows[1][9] == 'boom, "quoted"\nline'
+    ChatLog.objects.all().delete()
+    _logs(1, error="=cmd|' /C calc'!A0", model="@evil", status="failure")
+    call_command("export_logs", "--format", "csv", "--output", str(target))
+    row = list(csv.reader(io.StringIO(target.read_text())))[1]
+    assert row[9] == "'=cmd|' /C calc'!A0" and row[4] == "'@evil"
     with pytest.raises(CommandError, match="from_date"):
         call_command("export_logs", "--query", '{"from_date": "soon"}', stdout=StringIO())
