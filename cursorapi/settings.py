@@ -45,12 +45,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Served over HTTPS (directly, or by a TLS proxy listed in TRUSTED_PROXIES): the admin's session
 # and CSRF cookies are Secure, and its HTTPS answers carry HSTS for HSTS_SECONDS (0: none).
 HTTPS = env.bool("HTTPS", default=False)
-# Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
-# believed; empty: those headers are ignored (anyone could send them).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = HSTS_SECONDS if HTTPS else 0
+# Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
+# believed; empty: those headers are ignored (anyone could send them).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Admin messages live in the session (the database), never in a cookie of their own.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
