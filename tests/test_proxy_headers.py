@@ -47,14 +47,15 @@ def test_nonsense_values_change_nothing() -> None:
     assert scope["client"] == ("127.0.0.1", 5555) and scope["scheme"] == "http"
 
 
-def _hsts_when_claiming_https(tmp_path: Path, trusted: str) -> str | None:
+def test_serve_believes_proxy_headers_only_from_trusted_proxies(tmp_path: Path) -> None:
+    """One server trusting 127.0.0.2: the same claim of HTTPS counts from there, not from 127.0.0.1."""
     port = free_port()
     env = {
         **os.environ,
         "DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "HTTPS": "true",
-        "TRUSTED_PROXIES": trusted,
+        "TRUSTED_PROXIES": "127.0.0.2",
         "WEB_WORKERS": "1",
     }
     proc = subprocess.Popen(
@@ -64,18 +65,15 @@ def _hsts_when_claiming_https(tmp_path: Path, trusted: str) -> str | None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    claim = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     try:
         first_answer(f"http://127.0.0.1:{port}/health")
-        response = httpx.get(
-            f"http://127.0.0.1:{port}/admin/login/",
-            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"},
-        )
-        return response.headers.get("Strict-Transport-Security")
+        hsts = []
+        for source in ("127.0.0.1", "127.0.0.2"):
+            with httpx.Client(transport=httpx.HTTPTransport(local_address=source)) as client:
+                response = client.get(f"http://127.0.0.1:{port}/admin/login/", headers=claim)
+            hsts.append(response.headers.get("Strict-Transport-Security"))
     finally:
         proc.terminate()
         proc.wait(15)
-
-
-def test_serve_ignores_proxy_headers_unless_the_proxy_is_trusted(tmp_path: Path) -> None:
-    assert _hsts_when_claiming_https(tmp_path, "") is None
-    assert _hsts_when_claiming_https(tmp_path, "127.0.0.1") is not None
+    assert hsts[0] is None and hsts[1] is not None
