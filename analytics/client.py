@@ -23,6 +23,8 @@ from typing import Any
 
 import httpx
 
+from cursorapi.upstream.scrub import scrub
+
 log = logging.getLogger(__name__)
 
 HOST = "api.cursor.com"
@@ -195,7 +197,7 @@ class AdminApiClient:
             response.close()
         if status in (401, 403):
             raise AdminApiError(f"Cursor rejected the Admin API key ({status})", status)
-        detail = " ".join(text.split())[:_MAX_ERROR_TEXT]
+        detail = scrub(" ".join(text.split())[:_MAX_ERROR_TEXT])
         raise AdminApiError(f"Cursor's Admin API answered {status}: {detail}", status)
 
     def page(self, path: str, params: Mapping[str, Any]) -> Page:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cursorapi import csv_cells
+
 
 @dataclass(frozen=True, slots=True)
 class Field:
@@ -115,7 +117,7 @@ def to_csv_values(row: dict[str, Any], fields: tuple[Field, ...]) -> list[Any]:
             values.append(json.dumps(doc_ordered(value), separators=(",", ":"), ensure_ascii=False))
         else:
             values.append(value)
-    return values
+    return csv_cells.row(values)
 
 
 # --- reading ---------------------------------------------------------------------------------------

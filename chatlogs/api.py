@@ -35,6 +35,8 @@ def _logs(viewer: auth.Caller, body: dict[str, Any]) -> dict[str, Any]:
     if not viewer.is_admin:
         base = base.filter(api_key_id=viewer.api_key_id)
     query = body.get("query") or {}
+    if not viewer.is_admin:
+        logquery.check_filters_for_key(query)
     qs = logquery.filtered(query, base)
     total = qs.count()
     out: dict[str, Any] = {"status": "success", "total": total}
@@ -42,7 +44,9 @@ def _logs(viewer: auth.Caller, body: dict[str, Any]) -> dict[str, Any]:
         # Two counts on the status index, not one pass over the whole table.
         out["active"] = ChatLog.objects.filter(status=Status.PENDING).count()
         out["error"] = ChatLog.objects.filter(status=Status.FAILURE).count()
-    out["logs"] = [logquery.record(log) for log in logquery.page(query, qs, total)]
+    out["logs"] = [
+        logquery.record(log, pool_identity=viewer.is_admin) for log in logquery.page(query, qs, total)
+    ]
     out["timestamp"] = timezone.now().isoformat()
     return out
 

@@ -93,6 +93,10 @@ def filtered(query: dict[str, Any], base: QuerySet[ChatLog] | None = None) -> Qu
         if status not in Status.values:
             return nothing
         qs = qs.filter(status=status)
+    if (dialect := query.get("dialect")) is not None:  # openai / anthropic / cpp (Copilot++, file sync)
+        if not isinstance(dialect, str):
+            raise BadFilter("dialect", "must be a string")
+        qs = qs.filter(dialect=dialect)
     if isinstance(model := query.get("model"), str):
         qs = qs.filter(model__contains=model)
     if (include := _strings(query, "include_models")) is not None:
@@ -157,11 +161,29 @@ def with_chain(qs: QuerySet[ChatLog]) -> QuerySet[ChatLog]:
     return qs.select_related("token", "chain")
 
 
-def record(log: ChatLog) -> dict[str, Any]:
-    """One record in the original's shape; the token appears by alias and masked form, never in full."""
+# Filters that name a pool account: an oracle on the pool's identities for anyone but the admin.
+POOL_IDENTITY_FILTERS = ("user_id", "email", "membership_type")
+
+
+def check_filters_for_key(query: Any) -> None:
+    """A named key filters its own records, but never by pool identity (BadFilter names the field)."""
+    if isinstance(query, dict):
+        for field in POOL_IDENTITY_FILTERS:
+            if query.get(field) is not None:
+                raise BadFilter(field, "only the admin may filter by pool account")
+
+
+def record(log: ChatLog, *, pool_identity: bool = True) -> dict[str, Any]:
+    """One record in the original's shape; the token appears by alias and masked form, never in full.
+
+    Without `pool_identity` (a named key reading its own records) the record names no pool account:
+    no alias, masked token, user id, email or membership (`token_info` is null).
+    """
     token = log.token
-    token_info: dict[str, Any] = {"alias": log.token_alias or None}
-    if token is not None:
+    token_info: dict[str, Any] | None = {"alias": log.token_alias or None}
+    if not pool_identity:
+        token_info = None
+    elif token is not None:
         token_info.update(
             {
                 "key": token.masked_token,

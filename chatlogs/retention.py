@@ -38,4 +38,12 @@ def cleanup() -> int:
         older = ChatLog.objects.filter(pk__lt=boundary).order_by("pk").values_list("pk", flat=True)
         while ids := list(older[:BATCH]):
             deleted += _delete_ids(ids)
+    _forget_old_budget_days()
     return deleted
+
+
+def _forget_old_budget_days() -> None:
+    """Daily budget counters (cursorapi.admission) matter for today only; yesterday's is kept a day."""
+    from tokens.models import ApiKeyDailyUse
+
+    ApiKeyDailyUse.objects.filter(day__lt=timezone.now().date() - timedelta(days=1)).delete()

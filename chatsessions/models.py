@@ -1,14 +1,23 @@
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
+
+
+def new_row_id() -> str:
+    return uuid.uuid4().hex
 
 
 class ChatSession(models.Model):
     """A conversation the server remembers for clients that send only the new turn."""
 
+    # The row's own key: the client's id is unique per owner only, so it cannot be the key.
+    id = models.CharField(max_length=128, primary_key=True, default=new_row_id, editable=False)
     # The client's X-Cursor-Session-ID, or a UUID when created with POST /v1/sessions.
-    id = models.CharField(max_length=128, primary_key=True)
-    # Who may use it: "admin", "shared" or "key:<api key id>". Others get 404, never 403.
+    session_id = models.CharField(max_length=128)
+    # Who may use it (chatsessions.services.owner_of): "admin", "shared", "key:<api key id>" or
+    # "dynamic:<token digest>". Another owner's session of the same id is a different session.
     owner = models.CharField(max_length=64, db_index=True)
     model = models.CharField(max_length=128, blank=True, default="")
     system = models.TextField(blank=True, default="")
@@ -25,6 +34,9 @@ class ChatSession(models.Model):
     class Meta:
         verbose_name = "chat session"
         ordering = ["-last_used_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "session_id"], name="chatsession_unique_per_owner")
+        ]
 
     def __str__(self) -> str:
-        return self.id
+        return self.session_id

@@ -3,6 +3,7 @@ reading its history, and storing the finished turn."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from cursorapi.auth import Caller
+from cursorapi.auth import DYNAMIC, Caller
 from cursorapi.chat.types import ToolCall, Turn
 from runtime import workers
 
@@ -36,7 +37,18 @@ class BadSessionId(ValueError):
 
 
 def owner_of(caller: Caller) -> str:
-    return f"key:{caller.api_key_id}" if caller.api_key_id is not None else caller.kind
+    """The identity that owns what a caller stores (sessions, stored responses).
+
+    One owner per secret: each named key, each dynamic key (by its Cursor token, since every key
+    built for one account is the same caller, and keys for two accounts are not), `AUTH_TOKEN`
+    (with or without a pinned alias) and the shared token.
+    """
+    if caller.api_key_id is not None:
+        return f"key:{caller.api_key_id}"
+    if caller.kind == DYNAMIC:
+        token = caller.account.token if caller.account is not None else ""
+        return "dynamic:" + hashlib.sha256(token.encode()).hexdigest()[:40]
+    return caller.kind
 
 
 def check_id(session_id: str) -> str:
@@ -59,6 +71,7 @@ class Claim:
     holder: str
     system: str
     turns: list[Turn]
+    row: str = ""  # the session's primary key
 
 
 def _turn(data: dict[str, Any]) -> Turn:
@@ -91,13 +104,13 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     taken = (
         _live(owner, now)
-        .filter(free, pk=session_id)
+        .filter(free, session_id=session_id)
         .update(lease_until=until, lease_holder=holder, lease_owner=workers.owner(), last_used_at=now)
     )
     if not taken:
-        session = ChatSession.objects.filter(pk=session_id).first()
-        if session is not None and session.owner != owner:
-            raise SessionNotFound(session_id)
+        # Only this owner's sessions exist here: another owner's session of the same id is
+        # neither visible nor in the way, so ids confirm nothing and reserve nothing.
+        session = ChatSession.objects.filter(owner=owner, session_id=session_id).first()
         if session is not None and session.last_used_at >= _expired_before(now):
             raise SessionBusy(session_id)
         try:
@@ -105,7 +118,7 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
                 if session is not None:
                     session.delete()  # expired: start afresh under the same id
                 ChatSession.objects.create(
-                    id=session_id,
+                    session_id=session_id,
                     owner=owner,
                     model=model,
                     created_at=now,
@@ -116,14 +129,42 @@ def claim(session_id: str, caller: Caller, model: str, holder: str) -> Claim:
                 )
         except IntegrityError as exc:
             raise SessionBusy(session_id) from exc  # created by a concurrent request just now
-    session = ChatSession.objects.get(pk=session_id)
-    return Claim(session_id, holder, session.system, [_turn(t) for t in session.turns])
+    session = ChatSession.objects.get(owner=owner, session_id=session_id)
+    return Claim(session_id, holder, session.system, [_turn(t) for t in session.turns], session.pk)
+
+
+def turn_bytes(turn: Turn) -> int:
+    """A turn's weight in the upstream request: its text, and its tool calls' names and arguments."""
+    size = len(turn.text.encode("utf-8", "surrogatepass"))
+    for call in turn.tool_calls:
+        size += len(call.name.encode()) + len(call.arguments.encode("utf-8", "surrogatepass"))
+    return size
+
+
+def fit_history(history: list[Turn], budget: int) -> tuple[list[Turn], int]:
+    """The newest stored turns that fit in `budget` bytes, and how many older ones were dropped.
+
+    A kept history starts at a user turn, so that no tool result or reply is left without what
+    it answers.
+    """
+    kept = len(history)
+    used = 0
+    for index in range(len(history) - 1, -1, -1):
+        used += turn_bytes(history[index])
+        if used > budget:
+            break
+        kept = index
+    else:
+        kept = 0
+    while kept < len(history) and history[kept].role != "user":
+        kept += 1
+    return history[kept:], kept
 
 
 def release(claim: Claim, *, system: str | None = None, new_turns: list[Turn] | None = None) -> None:
     """End the request's lease; with `new_turns` the finished exchange joins the history."""
     with transaction.atomic():
-        session = ChatSession.objects.select_for_update().filter(pk=claim.session_id).first()
+        session = ChatSession.objects.select_for_update().filter(pk=claim.row).first()
         if session is None or session.lease_holder != claim.holder:
             return  # evicted or taken over after our lease ran out: nothing of ours to store
         if new_turns is not None:
@@ -146,7 +187,7 @@ def release(claim: Claim, *, system: str | None = None, new_turns: list[Turn] | 
 
 def describe(session: ChatSession) -> dict[str, Any]:
     return {
-        "id": session.id,
+        "id": session.session_id,
         "object": "session",
         "model": session.model,
         "created_at": session.created_at.isoformat(),
@@ -160,7 +201,7 @@ def list_for(caller: Caller) -> list[dict[str, Any]]:
 
 
 def get_for(caller: Caller, session_id: str) -> dict[str, Any]:
-    session = _live(owner_of(caller), timezone.now()).filter(pk=session_id).first()
+    session = _live(owner_of(caller), timezone.now()).filter(session_id=session_id).first()
     if session is None:
         raise SessionNotFound(session_id)
     return describe(session)
@@ -169,13 +210,13 @@ def get_for(caller: Caller, session_id: str) -> dict[str, Any]:
 def create_for(caller: Caller, model: str) -> dict[str, Any]:
     now = timezone.now()
     session = ChatSession.objects.create(
-        id=str(uuid.uuid4()), owner=owner_of(caller), model=model, created_at=now, last_used_at=now
+        session_id=str(uuid.uuid4()), owner=owner_of(caller), model=model, created_at=now, last_used_at=now
     )
     return describe(session)
 
 
 def delete_for(caller: Caller, session_id: str) -> None:
-    deleted, _ = _live(owner_of(caller), timezone.now()).filter(pk=session_id).delete()
+    deleted, _ = _live(owner_of(caller), timezone.now()).filter(session_id=session_id).delete()
     if not deleted:
         raise SessionNotFound(session_id)
 

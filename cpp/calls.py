@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -57,11 +57,16 @@ class OpenStream:
             await self.rest.aclose()  # type: ignore[attr-defined]
 
 
-async def unary(editor: Editor, endpoint: Endpoint, body: bytes) -> UnaryResponse:
+OnLease = Callable[[pool.Lease], None] | None  # told of each account leased (the request log)
+
+
+async def unary(editor: Editor, endpoint: Endpoint, body: bytes, on_lease: OnLease = None) -> UnaryResponse:
     excluded: list[int] = []
     previous: UpstreamError | None = None
     while True:
         lease = await _lease(editor, excluded, previous)
+        if on_lease is not None:
+            on_lease(lease)
         try:
             reply = await upstream_client.get().unary(
                 lease.account, endpoint, body, cookie=editor.cookie, fs_client_key=editor.client_key
@@ -77,12 +82,14 @@ async def unary(editor: Editor, endpoint: Endpoint, body: bytes) -> UnaryRespons
         return reply
 
 
-async def open_stream(editor: Editor, body: bytes) -> OpenStream:
+async def open_stream(editor: Editor, body: bytes, on_lease: OnLease = None) -> OpenStream:
     """Start StreamCpp and wait for its first event, so an early failure can still be a status."""
     excluded: list[int] = []
     previous: UpstreamError | None = None
     while True:
         lease = await _lease(editor, excluded, previous)
+        if on_lease is not None:
+            on_lease(lease)
         seen: list[httpx.Headers] = []
         upstream = upstream_client.get().stream(
             lease.account,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 
 from django.conf import settings
@@ -19,7 +21,7 @@ from cursorapi.upstream.hosts import Endpoint
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from tokens.services import NoTokenAvailable
 
-from . import calls, convert, cookies, failures
+from . import calls, convert, cookies, failures, requestlog
 
 _CLIENT_KEY = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -34,6 +36,22 @@ def _failed(exc: Exception) -> JsonResponse:
     if failure.retry_after is not None:
         response["Retry-After"] = str(failure.retry_after)
     return response
+
+
+async def _record(
+    request: HttpRequest, editor: calls.Editor, stream: bool
+) -> requestlog.CallRecord | HttpResponse:
+    """Admit the call (a named key's model list and budgets) and start its log record."""
+    admitted = await requestlog.admit(editor.caller)
+    if isinstance(admitted, requestlog.admission.Refusal):
+        return _error(admitted.status, admitted.kind, admitted.message)
+    return requestlog.CallRecord(
+        editor.caller,
+        request.path.lstrip("/"),
+        request.request_id,  # type: ignore[attr-defined]
+        stream,
+        held=admitted,
+    )
 
 
 async def _editor(request: HttpRequest) -> calls.Editor | HttpResponse:
@@ -73,14 +91,23 @@ async def _unary(
         if isinstance(message, HttpResponse):
             return message
         body = message.SerializeToString()
+    record = await _record(request, editor, stream=False)
+    if isinstance(record, HttpResponse):
+        return record
     try:
-        reply = await calls.unary(editor, endpoint, body)
-    except (UpstreamError, NoTokenAvailable) as exc:
-        return _failed(exc)
-    try:
+        reply = await calls.unary(editor, endpoint, body, record.leased)
         decoded = reply_type.FromString(reply.body)
+    except (UpstreamError, NoTokenAvailable) as exc:
+        response = _failed(exc)
+        await record.finish(response.status_code, failures.failure_from(exc).message)
+        return response
     except DecodeError:
+        await record.finish(502, "Cursor's answer does not decode")
         return _error(502, "upstream_error", "Cursor's answer does not decode")
+    except asyncio.CancelledError:
+        await record.finish(499, cancelled=True)
+        raise
+    await record.finish(200)
     response = JsonResponse(convert.answer(decoded))
     cookies.pass_back(response, reply.set_cookies)
     return response
@@ -119,19 +146,28 @@ async def cpp_stream(request: HttpRequest) -> HttpResponse:
     message = _message(request, pb.StreamCppRequest)
     if isinstance(message, HttpResponse):
         return message
+    record = await _record(request, editor, stream=True)
+    if isinstance(record, HttpResponse):
+        return record
     try:
-        opened = await calls.open_stream(editor, message.SerializeToString())
+        opened = await calls.open_stream(editor, message.SerializeToString(), record.leased)
     except (UpstreamError, NoTokenAvailable) as exc:
+        await record.finish(failures.failure_from(exc).status, failures.failure_from(exc).message)
         return _failed(exc)
-    response = StreamingHttpResponse(_events(opened), content_type="text/event-stream")
+    except asyncio.CancelledError:
+        await record.finish(499, cancelled=True)
+        raise
+    record.first_event_at = time.perf_counter()
+    response = StreamingHttpResponse(_events(opened, record), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     cookies.pass_back(response, opened.set_cookies)
     return response
 
 
-async def _events(opened: calls.OpenStream) -> AsyncIterator[bytes]:
+async def _events(opened: calls.OpenStream, record: requestlog.CallRecord) -> AsyncIterator[bytes]:
     """Each read's events as soon as they are decoded; an upstream failure becomes an `error` event."""
+    status, error = 200, ""
     try:
         if opened.first:
             yield opened.first
@@ -142,11 +178,18 @@ async def _events(opened: calls.OpenStream) -> AsyncIterator[bytes]:
                 break
             except UpstreamError as exc:
                 await calls.report(opened.lease, exc, after_first_byte=True)
-                yield convert.sse("error", failures.event(failures.failure_from(exc)))
+                failure = failures.failure_from(exc)
+                status, error = failure.status, failure.message
+                yield convert.sse("error", failures.event(failure))
                 break
             chunk = convert.encode_events(batch)
             if chunk:
                 yield chunk
         yield convert.sse("stream_end")
+    except asyncio.CancelledError:
+        await opened.close()
+        await record.finish(499, cancelled=True)
+        raise
     finally:
         await opened.close()
+        await record.finish(status, error)

@@ -15,3 +15,34 @@ class CursorapiConfig(AppConfig):
         # which does run in the request's thread, gets the same cleanup from its own middleware.
         signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
+        from django.core import checks
+        from django.db.backends.signals import connection_created
+
+        from . import secret_files
+
+        def private_sqlite(sender: object, connection: object, **kwargs: object) -> None:
+            # SQLite creates the file with the process's umask (often world-readable): the
+            # database holds the pool's (encrypted) tokens and the keys' hashes.
+            if getattr(connection, "vendor", "") == "sqlite":
+                secret_files.make_private(connection.settings_dict["NAME"])  # type: ignore[attr-defined]
+
+        connection_created.connect(private_sqlite, weak=False, dispatch_uid="cursorapi-private-sqlite")
+        checks.register(key_beside_database_check, checks.Tags.security)
+
+
+def key_beside_database_warning() -> str | None:
+    from django.conf import settings
+
+    from . import secret_files
+
+    database = settings.DATABASES["default"]
+    return secret_files.key_beside_database(
+        settings.TOKEN_KEY_STORED_AT, database["ENGINE"], str(database.get("NAME") or "")
+    )
+
+
+def key_beside_database_check(app_configs: object, **kwargs: object) -> list[object]:
+    from django.core import checks
+
+    problem = key_beside_database_warning()
+    return [checks.Warning(problem, id="cursorapi.W001")] if problem else []

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
 
 from cursorapi.dbwork import db
 from cursorapi.upstream import dynamic_key
@@ -44,6 +45,7 @@ def _equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
+@sensitive_variables("value")
 def bearer(request: HttpRequest) -> str:
     value = request.headers.get("Authorization", "")
     return value[len("Bearer ") :].strip() if value.startswith("Bearer ") else ""
@@ -54,6 +56,7 @@ def credential(request: HttpRequest) -> str:
     return request.headers.get("x-api-key", "").strip() or bearer(request)
 
 
+@sensitive_variables("secret", "admin", "prefix", "shared")
 def identify(secret: str) -> Caller | None:
     """The caller a secret stands for, or None. Comparisons take constant time."""
     if not secret:
@@ -75,6 +78,7 @@ def key_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+@sensitive_variables("secret")
 def _named_key(secret: str) -> Caller | None:
     from datetime import timedelta
 
@@ -100,28 +104,16 @@ def _named_key(secret: str) -> Caller | None:
 
 
 def refusal(caller: Caller, model_id: str) -> tuple[int, str, str] | None:
-    """Why a named key may not make this request (status, kind, message), or None.
-
-    A sync call (the daily count reads the request log): from async code go through dbwork.db.
+    """Why a named key may not make this request (status, kind, message), or None; reserves
+    nothing (cursorapi.admission.admit does). A sync call: from async code go through dbwork.db.
     """
-    if caller.allowed_models and model_id not in caller.allowed_models:
-        return 403, "permission_error", f"this API key may not use the model {model_id!r}"
-    if caller.daily_limit is not None and caller.api_key_id is not None:
-        from django.utils import timezone
+    from cursorapi import admission
 
-        from chatlogs.models import ChatLog
-
-        today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        used = ChatLog.objects.filter(api_key_id=caller.api_key_id, created_at__gte=today).count()
-        if used >= caller.daily_limit:
-            return (
-                429,
-                "rate_limit_error",
-                f"this API key has used its {caller.daily_limit} requests for today",
-            )
-    return None
+    refused = admission.peek(caller, model_id)
+    return None if refused is None else (refused.status, refused.kind, refused.message)
 
 
+@sensitive_variables("secret", "hmac_key", "contents", "account")
 def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:
     """The caller for a /build-key key, or why the secret is not one (None: it does not look like one)."""
     if not settings.KEY_PREFIX or not secret.startswith(settings.KEY_PREFIX):
@@ -153,6 +145,7 @@ def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:
     return Caller(DYNAMIC, account=account, key=contents), None
 
 
+@sensitive_variables("secret")
 async def authenticate(request: HttpRequest) -> Caller | None:
     """The caller of a chat-level route (chat, models, Copilot++), or None when the key is unknown.
 
@@ -185,6 +178,7 @@ def _analytics_key(digest: str) -> bool:
     return ApiKey.objects.filter(key_hash=digest, enabled=True, can_read_analytics=True).exists()
 
 
+@sensitive_variables("secret")
 def can_read_analytics(request: HttpRequest) -> bool:
     """The admin, or a named API key allowed to read analytics.
 
@@ -214,6 +208,7 @@ def can_read_analytics(request: HttpRequest) -> bool:
     return allowed
 
 
+@sensitive_variables("secret")
 def is_admin(request: HttpRequest) -> bool:
     """Admin routes read only `Authorization: Bearer <AUTH_TOKEN>`, as the original does."""
     secret = bearer(request)

@@ -10,10 +10,12 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.views.decorators.debug import sensitive_variables
 
 _PREFIX = "enc1:"
 
 
+@sensitive_variables("secret")
 def _fernet_for(secret: str) -> Fernet:
     # Any string can serve as a key: stretch it to Fernet's 32 bytes with a domain-separated hash.
     digest = hashlib.sha256(b"cursorapi-token-encryption\x00" + secret.encode()).digest()
@@ -29,10 +31,12 @@ def cipher() -> MultiFernet:
     return _cipher(tuple(settings.TOKEN_ENCRYPTION_KEYS))
 
 
+@sensitive_variables("value")
 def encrypt(value: str) -> str:
     return _PREFIX + cipher().encrypt(value.encode()).decode()
 
 
+@sensitive_variables("value")
 def decrypt(value: str) -> str:
     if not value.startswith(_PREFIX):
         return value  # written before encryption was configured
@@ -42,6 +46,7 @@ def decrypt(value: str) -> str:
         raise ValueError("cannot decrypt a stored secret: TOKEN_ENCRYPTION_KEY does not match") from exc
 
 
+@sensitive_variables("value")
 def rotate(value: str) -> str:
     """Re-encrypt with the first (newest) key."""
     if not value.startswith(_PREFIX):

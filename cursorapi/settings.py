@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from cursorapi import secret_files
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -30,18 +32,27 @@ def _secret_key(data_dir: Path) -> str:
     value = env.str("SECRET_KEY", default="")
     if value:
         return value
-    key_file = data_dir / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return secret_files.read_or_create(data_dir / "secret_key", lambda: secrets.token_urlsafe(50))
 
 
 DATA_DIR = _data_dir()
 SECRET_KEY = _secret_key(DATA_DIR)
 DEBUG = env.bool("DEBUG", default=False)
+# Error reports (DEBUG's 500 page) hide secret-looking variables and scrub credentials, DEBUG or not.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "cursorapi.debug_reports.ScrubbingReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Served over HTTPS (directly, or by a TLS proxy listed in TRUSTED_PROXIES): the admin's session
+# and CSRF cookies are Secure, and its HTTPS answers carry HSTS for HSTS_SECONDS (0: none).
+HTTPS = env.bool("HTTPS", default=False)
+HSTS_SECONDS = env.int("HSTS_SECONDS", default=31536000)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = HSTS_SECONDS if HTTPS else 0
+# Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are
+# believed; empty: those headers are ignored (anyone could send them).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Admin messages live in the session (the database), never in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 HOST = env.str("HOST", default="0.0.0.0")
 PORT = env.int("PORT", default=3000)
@@ -192,7 +203,21 @@ SAFE_HASH = env.bool("SAFE_HASH", default=True)
 # Cursor tokens are encrypted with a key derived from TOKEN_ENCRYPTION_KEY (else SECRET_KEY).
 # To rotate: put the new key first and the old ones after it, comma-separated, then run
 # `manage.py rotate_token_key`; drop the old keys afterwards.
-TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or [SECRET_KEY]
+# TOKEN_ENCRYPTION_KEY_FILE: a file holding the key(s) the same way, e.g. a mounted secret.
+TOKEN_ENCRYPTION_KEY_FILE = env.str("TOKEN_ENCRYPTION_KEY_FILE", default="")
+TOKEN_ENCRYPTION_KEYS = env.list("TOKEN_ENCRYPTION_KEY", default=[]) or (
+    [k.strip() for k in Path(TOKEN_ENCRYPTION_KEY_FILE).read_text().split(",") if k.strip()]
+    if TOKEN_ENCRYPTION_KEY_FILE
+    else []
+)
+# Where the key in use is stored, for the start-up warning about a key kept beside the database.
+TOKEN_KEY_STORED_AT: Path | None = None
+if not TOKEN_ENCRYPTION_KEYS:
+    TOKEN_ENCRYPTION_KEYS = [SECRET_KEY]
+    if not env.str("SECRET_KEY", default=""):
+        TOKEN_KEY_STORED_AT = DATA_DIR / "secret_key"
+elif TOKEN_ENCRYPTION_KEY_FILE and not env.list("TOKEN_ENCRYPTION_KEY", default=[]):
+    TOKEN_KEY_STORED_AT = Path(TOKEN_ENCRYPTION_KEY_FILE)
 
 # --- Pool ---------------------------------------------------------------------------------------
 TOKEN_COOLDOWN_SECONDS = env.float("TOKEN_COOLDOWN_SECONDS", default=60.0)
@@ -214,6 +239,9 @@ SSE_KEEPALIVE_S = env.float("SSE_KEEPALIVE_S", default=15.0)
 THINKING_TAG = env.str("THINKING_TAG", default="")  # e.g. "think": thinking inline as <think>…</think>
 VISION_ABILITY = env.str("VISION_ABILITY", default="base64")  # none / base64 / all
 IMAGE_FETCH_MAX_BYTES = env.int("IMAGE_FETCH_MAX_BYTES", default=10 * 1024 * 1024)
+# Images one request may carry (data and URLs), and the bytes all of its URL images may fetch.
+IMAGE_MAX_PER_REQUEST = env.int("IMAGE_MAX_PER_REQUEST", default=20)
+IMAGE_FETCH_MAX_TOTAL_BYTES = env.int("IMAGE_FETCH_MAX_TOTAL_BYTES", default=20 * 1024 * 1024)
 # Let image URLs point at private and loopback addresses: only for tests and trusted networks.
 IMAGE_FETCH_ALLOW_PRIVATE = env.bool("IMAGE_FETCH_ALLOW_PRIVATE", default=False)
 DEFAULT_INSTRUCTIONS = env.str("DEFAULT_INSTRUCTIONS", default="")
@@ -264,6 +292,8 @@ CPP_AFFINITY_TTL = env.int("CPP_AFFINITY_TTL", default=7 * 24 * 3600)
 # --- Stateful chat sessions (X-Cursor-Session-ID) -----------------------------------------------
 SESSION_TTL = env.int("SESSION_TTL", default=3600)  # seconds of no use before a session is evicted
 SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dropped past this
+# Bytes of history (system prompt, stored turns, the request's turns) a session request sends upstream.
+SESSION_MAX_HISTORY_BYTES = env.int("SESSION_MAX_HISTORY_BYTES", default=2 * 1024 * 1024)
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)

@@ -17,7 +17,7 @@ class ProxyForm(forms.ModelForm):
 
     class Meta:
         model = Proxy
-        fields = ["name", "url", "is_general"]
+        fields = ["name", "url", "is_general", "usable_by_keys"]
         help_texts = {"url": "non (direct), sys (the environment's proxy), or http/https/socks5/socks5h URL"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -39,7 +39,7 @@ class ProxyForm(forms.ModelForm):
 @admin.register(Proxy)
 class ProxyAdmin(admin.ModelAdmin):
     form = ProxyForm
-    list_display = ["name", "masked_url", "is_general", "token_count"]
+    list_display = ["name", "masked_url", "is_general", "usable_by_keys", "token_count"]
     list_filter = ["is_general"]
     search_fields = ["name"]
     actions = ["make_general"]

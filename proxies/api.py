@@ -23,7 +23,14 @@ def _flat() -> dict[str, str]:
 def _state() -> dict[str, Any]:
     proxies = _flat()
     general = Proxy.objects.filter(is_general=True).values_list("name", flat=True).first()
-    return {"status": "success", "proxies": proxies, "proxies_count": len(proxies), "general_proxy": general}
+    for_keys = list(Proxy.objects.filter(usable_by_keys=True).order_by("name").values_list("name", flat=True))
+    return {
+        "status": "success",
+        "proxies": proxies,
+        "proxies_count": len(proxies),
+        "general_proxy": general,
+        "usable_by_keys": for_keys,
+    }
 
 
 def _checked(values: Any) -> dict[str, str] | Response:
@@ -125,3 +132,21 @@ def proxies_set_general(request: Request) -> Response:
         Proxy.objects.filter(is_general=True).update(is_general=False)
         Proxy.objects.filter(name=name).update(is_general=True)
     return Response({"status": "success", "message": "General proxy set"})
+
+
+@_admin_view(["POST"])
+def proxies_keys_set(request: Request) -> Response:
+    """`{"names": [...]}`: exactly these proxies may be named by dynamic keys (an empty list: none)."""
+    body = _body(request)
+    names = body.get("names") if isinstance(body, dict) else None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return error(400, "invalid_request", 'body must be {"names": [proxy names]}')
+    with transaction.atomic():
+        unknown = sorted(
+            set(names) - set(Proxy.objects.filter(name__in=names).values_list("name", flat=True))
+        )
+        if unknown:
+            return error(422, "unknown_proxy", f"no proxy is named {', '.join(map(repr, unknown))}")
+        Proxy.objects.exclude(name__in=names).update(usable_by_keys=False)
+        Proxy.objects.filter(name__in=names).update(usable_by_keys=True)
+    return Response(_state())

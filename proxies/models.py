@@ -51,6 +51,12 @@ class Proxy(models.Model):
     url = models.CharField(max_length=500, validators=[validate_proxy_url], help_text="non, sys, or a URL")
     # One proxy may be the general one, used by tokens that name none.
     is_general = models.BooleanField(default=False)
+    # Whether a dynamic key may name this proxy (its proxy_name is chosen by whoever built the key,
+    # and R3 keys are not signed): a key naming any other proxy gets the general one.
+    usable_by_keys = models.BooleanField(
+        default=False,
+        help_text="dynamic keys may name this proxy (otherwise a key naming it gets the general proxy)",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -8,4 +8,5 @@ urlpatterns = [
     path("proxies/add", api.proxies_add),
     path("proxies/del", api.proxies_del),
     path("proxies/set-general", api.proxies_set_general),
+    path("proxies/keys/set", api.proxies_keys_set),
 ]

@@ -9,8 +9,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_variables
 
 from proxies.models import Proxy
 
@@ -302,9 +304,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
         secret = keys.new_secret()
         keys.set_secret(obj, secret)
         super().save_model(request, obj, form, change)
-        # The key exists only in this message: the database keeps its hash.
-        shown = f"API key for {obj.name}: {secret} (copy it now: it is not shown again)"
-        self.message_user(request, shown, messages.WARNING)
+        # Shown once, on the page that answers this request (response_add): never in a message,
+        # which would travel to the browser in the (signed, not encrypted) messages cookie.
+        request._new_api_key_secret = secret  # type: ignore[attr-defined]
+
+    @sensitive_variables("secret")
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> Any:
+        secret = getattr(request, "_new_api_key_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {**self.admin_site.each_context(request), "opts": self.opts, "key": obj, "secret": secret}
+        response = TemplateResponse(request, "tokens/apikey_created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     @admin.action(description="Enable selected keys")
     def enable(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -53,18 +53,8 @@ def create(
 
 
 def with_requests_today(queryset: QuerySet[ApiKey]) -> QuerySet[ApiKey]:
-    """Each key with its requests since midnight UTC (the window of its daily budget).
+    """Each key with the requests its daily budget admitted today (UTC): the budget's own counter."""
+    from .models import ApiKeyDailyUse
 
-    A counting subquery per listed key rather than a join, so only today's rows are read.
-    """
-    from chatlogs.models import ChatLog
-
-    today = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    counts = (
-        ChatLog.objects.filter(api_key=OuterRef("pk"), created_at__gte=today)
-        .order_by()
-        .values("api_key")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return queryset.annotate(requests_today=Coalesce(Subquery(counts), 0))
+    used = ApiKeyDailyUse.objects.filter(api_key=OuterRef("pk"), day=timezone.now().date()).values("requests")
+    return queryset.annotate(requests_today=Coalesce(Subquery(used[:1]), 0))

@@ -126,3 +126,21 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ApiKeyDailyUse(models.Model):
+    """Requests a named key has been admitted for on one UTC day: the counter its budget is held by.
+
+    Admission bumps it in one conditional statement (cursorapi.admission), so parallel requests
+    cannot all slip under the limit the way a count of log rows written later let them.
+    """
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="daily_use")
+    day = models.DateField()
+    requests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["api_key", "day"], name="apikey_daily_use_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id} {self.day}: {self.requests}"

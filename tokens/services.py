@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from cursorapi import crypto
 from cursorapi.auth import Caller
@@ -26,6 +27,7 @@ class TokenInputError(ValueError):
     """Bad input for a token; the message names the problem and never contains the secret."""
 
 
+@sensitive_variables("value")
 def parse_token(value: str) -> jwt.CursorToken:
     try:
         return jwt.parse(jwt.strip_cookie_prefix(value), tuple(settings.ALLOWED_PROVIDERS))
@@ -68,6 +70,7 @@ def _session_id(value: str | None) -> uuid.UUID:
     return uuid.uuid4()
 
 
+@sensitive_variables("value", "token", "parsed")
 def build_token(
     value: str,
     *,
@@ -143,6 +146,7 @@ class UnknownAlias(NoTokenAvailable):
     """A caller pinned a token alias that is not in the pool."""
 
 
+@sensitive_variables("token")
 def account_for(token: Token) -> Account:
     proxy = token.proxy.url if token.proxy_id and token.proxy else _general_proxy()
     return Account(
@@ -179,16 +183,23 @@ def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
     """
     if caller.account is not None:
         name = caller.key.proxy_name if caller.key is not None else None
-        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name)))
+        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name, for_key=True)))
     return acquire(alias=caller.pinned_alias, exclude=exclude)
 
 
-def proxy_url(name: str | None) -> str | None:
-    """The URL of the proxy with this name; an unknown or missing name means the general proxy."""
+def proxy_url(name: str | None, *, for_key: bool = False) -> str | None:
+    """The URL of the proxy with this name; an unknown or missing name means the general proxy.
+
+    `for_key`: the name comes from a dynamic key, so only a proxy the operator marked usable by
+    keys counts; any other name is treated as unknown (which neither refuses nor confirms it).
+    """
     if name:
         from proxies.models import Proxy
 
-        url = Proxy.objects.filter(name=name).values_list("url", flat=True).first()
+        found = Proxy.objects.filter(name=name)
+        if for_key:
+            found = found.filter(usable_by_keys=True)
+        url = found.values_list("url", flat=True).first()
         if url is not None:
             return url
     return _general_proxy()

@@ -185,6 +185,19 @@ def test_csv_quotes_commas_quotes_and_line_breaks(api: Client) -> None:
     assert ',"line one\nline two",' in raw
 
 
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR"]
+
+
+def test_csv_neutralises_spreadsheet_formulas(api: Client) -> None:
+    for n, text in enumerate(FORMULAS):
+        make_commit(message=text, branch_name=text, created_at=ago(minutes=n + 1))
+    rows = csv_rows(api.get("/analytics/ai-code/commits.csv"))
+    assert [r["message"] for r in rows] == ["'" + text for text in FORMULAS]
+    assert [r["branch_name"] for r in rows] == ["'" + text for text in FORMULAS]
+    # Numbers are not text: a count stays a number.
+    assert all(r["total_lines_added"].lstrip("-").isdigit() for r in rows)
+
+
 def _csv_to_json_shape(row: dict[str, str], json_item: dict[str, Any]) -> dict[str, Any]:
     """A CSV row read back with the JSON item's names and types, for comparison."""
     out: dict[str, Any] = {}

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("chatlogs", "0006_admin_names"),
-        ("tokens", "0004_admin_names"),
+        ("tokens", "0005_admin_names"),
     ]
 
     operations = [

@@ -147,6 +147,33 @@ def test_a_named_key_sees_only_its_records(records, settings) -> None:
     assert bad_json.status_code == 400
 
 
+def test_a_named_key_sees_no_pool_identity(records, settings) -> None:
+    settings.AUTH_TOKEN = ADMIN
+    records["usage"].api_key = ApiKey.objects.get(name="bob")
+    records["usage"].save()
+    bob = Client(HTTP_AUTHORIZATION="Bearer sk-bob-key")
+    data = bob.post("/logs/get", {}, content_type="application/json").json()
+    assert sorted(ids(data)) == ["pending", "usage"]
+    text = str(data)
+    for leak in (
+        "alpha",
+        "alice@example.com",
+        "'pro'",
+        records["usage"].token.user_id,
+        records["usage"].token.masked_token,
+    ):
+        assert leak not in text
+    assert all(log["token_info"] is None for log in data["logs"])
+    # Nor can the key probe the pool through identity filters.
+    for query in (
+        {"email": "alice"},
+        {"user_id": records["usage"].token.user_id},
+        {"membership_type": "pro"},
+    ):
+        refused = bob.post("/logs/get", {"query": query}, content_type="application/json")
+        assert refused.status_code == 400 and refused.json()["error"] == f"invalid_{next(iter(query))}"
+
+
 def test_logs_tokens_get_is_for_the_admin(api: Client, records) -> None:
     data = api.post("/logs/tokens/get", ["alpha", "missing"], content_type="application/json").json()
     assert data["tokens"]["missing"] is None

@@ -63,6 +63,17 @@ def test_old_records_go_and_zero_keeps_nothing(settings) -> None:
     assert ChatLog.objects.count() == 0
 
 
+def test_old_daily_budget_counters_go_with_the_cleanup() -> None:
+    from tokens.models import ApiKey, ApiKeyDailyUse
+
+    key = ApiKey.objects.create(name="k", prefix="sk-k", key_hash="h" * 64)
+    today = timezone.now().date()
+    for days in (0, 1, 2, 30):
+        ApiKeyDailyUse.objects.create(api_key=key, day=today - timedelta(days=days), requests=1)
+    _cleanup()
+    assert sorted(ApiKeyDailyUse.objects.values_list("day", flat=True)) == [today - timedelta(days=1), today]
+
+
 def test_export_jsonl_and_csv_with_filters(tmp_path: Path) -> None:
     _logs(2, error='boom, "quoted"\nline', status="failure")
     _logs(1)
@@ -75,5 +86,10 @@ def test_export_jsonl_and_csv_with_filters(tmp_path: Path) -> None:
     rows = list(csv.reader(io.StringIO(target.read_text())))
     assert rows[0][:3] == ["id", "timestamp", "request_id"] and len(rows) == 4
     assert rows[1][9] == 'boom, "quoted"\nline'
+    ChatLog.objects.all().delete()
+    _logs(1, error="=cmd|' /C calc'!A0", model="@evil", status="failure")
+    call_command("export_logs", "--format", "csv", "--output", str(target))
+    row = list(csv.reader(io.StringIO(target.read_text())))[1]
+    assert row[9] == "'=cmd|' /C calc'!A0" and row[4] == "'@evil"
     with pytest.raises(CommandError, match="from_date"):
         call_command("export_logs", "--query", '{"from_date": "soon"}', stdout=StringIO())

@@ -13,9 +13,9 @@ from cursorapi import periodic
 @pytest.mark.django_db(transaction=True)
 def test_the_server_evicts_expired_sessions_in_the_background() -> None:
     old = timezone.now() - timedelta(days=1)
-    ChatSession.objects.create(id="old", owner="admin", created_at=old, last_used_at=old)
+    ChatSession.objects.create(session_id="old", owner="admin", created_at=old, last_used_at=old)
     ChatSession.objects.create(
-        id="new", owner="admin", created_at=timezone.now(), last_used_at=timezone.now()
+        session_id="new", owner="admin", created_at=timezone.now(), last_used_at=timezone.now()
     )
     from chatsessions.services import evict_expired
 
@@ -28,4 +28,4 @@ def test_the_server_evicts_expired_sessions_in_the_background() -> None:
     assert periodic.start_in_server("test cleanup", 60, once, ["manage.py", "migrate"]) is None
     thread = periodic.start_in_server("test cleanup", 60, once, ["daphne"], first_delay=0)
     assert thread is not None and done.wait(5)
-    assert list(ChatSession.objects.values_list("id", flat=True)) == ["new"]
+    assert list(ChatSession.objects.values_list("session_id", flat=True)) == ["new"]

@@ -46,7 +46,7 @@ def test_the_second_turn_is_sent_with_the_stored_history(live, pool_token, fake)
         (2, "Fake Cursor reply to: My name is Alice."),
         (1, "What is my name?"),
     ]
-    stored = ChatSession.objects.get(pk="s1")
+    stored = ChatSession.objects.get(session_id="s1")
     assert [t["role"] for t in stored.turns] == ["user", "assistant", "user", "assistant"]
     assert stored.owner == "admin" and stored.lease_until is None
 
@@ -101,8 +101,11 @@ def test_crud_and_ownership(live, pool_token, fake) -> None:
     assert httpx.get(f"{live.url}/v1/sessions", headers=bob).json()["data"] == []
     assert httpx.get(f"{live.url}/v1/sessions/{session_id}", headers=bob).status_code == 404
     assert httpx.delete(f"{live.url}/v1/sessions/{session_id}", headers=bob).status_code == 404
-    refused = chat(live, "let me in", session=session_id, key="sk-bob-1")
-    assert refused.status_code == 404 and refused.json()["error"]["code"] == "session_not_found"
+    # Chatting on it gives bob a new session of his own under that id.
+    fake.clear()
+    own = chat(live, "let me in", session=session_id, key="sk-bob-1")
+    assert own.status_code == 200 and conversation(fake) == [(1, "let me in")]
+    assert ChatSession.objects.filter(session_id=session_id).count() == 2
 
     deleted = httpx.delete(f"{live.url}/v1/sessions/{session_id}", headers=auth)
     assert deleted.json() == {"deleted": True, "id": session_id}
@@ -148,10 +151,14 @@ def test_a_busy_session_answers_409(live, pool_token, fake) -> None:
 def test_a_crashed_requests_lease_runs_out(live, pool_token, fake) -> None:
     now = timezone.now()
     ChatSession.objects.create(
-        id="crashed", owner="admin", created_at=now, last_used_at=now, lease_until=now + timedelta(minutes=5)
+        session_id="crashed",
+        owner="admin",
+        created_at=now,
+        last_used_at=now,
+        lease_until=now + timedelta(minutes=5),
     )
     assert chat(live, "hi", session="crashed").status_code == 409
-    ChatSession.objects.filter(pk="crashed").update(lease_until=now - timedelta(seconds=1))
+    ChatSession.objects.filter(session_id="crashed").update(lease_until=now - timedelta(seconds=1))
     assert chat(live, "hi", session="crashed").status_code == 200
 
 
@@ -202,11 +209,34 @@ def test_history_is_bounded_and_the_system_prompt_kept(live, pool_token, fake, s
 
 def test_sessions_expire_after_the_ttl(live, pool_token, fake, settings) -> None:
     chat(live, "old news", session="e")
-    ChatSession.objects.filter(pk="e").update(last_used_at=timezone.now() - timedelta(hours=2))
+    ChatSession.objects.filter(session_id="e").update(last_used_at=timezone.now() - timedelta(hours=2))
     auth = {"Authorization": f"Bearer {AUTH}"}
     assert httpx.get(f"{live.url}/v1/sessions/e", headers=auth).status_code == 404
     call_command("cleanup_sessions", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not ChatSession.objects.filter(pk="e").exists()
+    assert not ChatSession.objects.filter(session_id="e").exists()
     fake.clear()
     chat(live, "fresh start", session="e")
     assert [t for _, t in conversation(fake)] == ["fresh start"]
+
+
+def test_the_history_sent_upstream_is_capped_by_bytes(live, pool_token, fake, settings) -> None:
+    settings.SESSION_MAX_HISTORY_BYTES = 400
+    post(
+        live.url,
+        "/v1/chat/completions",
+        {"model": MODEL, "messages": [{"role": "system", "content": "Be terse."}, *user("a" * 100)]},
+        headers={"X-Cursor-Session-ID": "big"},
+    )
+    chat(live, "b" * 100, session="big")
+    fake.clear()
+    response = chat(live, "c" * 100, session="big")
+    # System (9) + new turn (100) leave 291 bytes: the b-exchange (100 + 123) fits, the a-one does not.
+    assert [m.text for m in chat_request(fake).conversation] == [
+        "b" * 100,
+        "Fake Cursor reply to: " + "b" * 100,
+        "c" * 100,
+    ]
+    assert response.json()["cursor_metadata"]["session_turns_dropped"] == 2
+    fake.clear()
+    small = chat(live, "d", session="big")
+    assert "session_turns_dropped" in small.json()["cursor_metadata"]

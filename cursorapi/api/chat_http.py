@@ -50,6 +50,7 @@ async def serve(
     if session_id:
         refused = await _claim_session(run, session_id, error_body)
         if refused is not None:
+            await run.release_unused_admission()
             return refused
     response = await _serve(run, renderer, error_body)
     if session_id:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cursorapi import auth, upstream_client
+from cursorapi import admission, auth, upstream_client
 from cursorapi.chat import cursor_request
 from cursorapi.chat import options as chat_options
 from cursorapi.chat.catalog import Catalog, catalog, from_upstream
@@ -77,10 +77,24 @@ async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.C
 
 
 async def _refused(caller: auth.Caller, model_id: str) -> tuple[int, str, str] | None:
-    """A named key's model list and daily budget (nothing to check for other callers)."""
-    if caller.api_key_id is None or not (caller.allowed_models or caller.daily_limit is not None):
+    """A named key's model list and spent budgets, reserving nothing (nothing to check for other
+    callers)."""
+    if not admission.needs_checking(caller):
         return None
-    return await db(auth.refusal)(caller, model_id)
+    refused = await db(admission.peek)(caller, model_id)
+    return None if refused is None else (refused.status, refused.kind, refused.message)
+
+
+async def _admit(run: ChatRun) -> tuple[int, str, str] | None:
+    """Admit a chat: a named key's model list, and a slot reserved in each of its budgets, held by
+    the run (given back if it never reaches Cursor)."""
+    if not admission.needs_checking(run.caller):
+        return None
+    admitted = await db(admission.admit)(run.caller, run.chat.model.model.id)
+    if isinstance(admitted, admission.Refusal):
+        return admitted.status, admitted.kind, admitted.message
+    run.admission = admitted
+    return None
 
 
 def _anthropic_input_error(exc: ChatInputError) -> JsonResponse:
@@ -100,10 +114,10 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
         chat, include_usage = await openai.parse(body, catalog, _headers(request), options)
     except ChatInputError as exc:
         return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
-    if refused := await _refused(caller, chat.model.model.id):
+    run = ChatRun(chat, caller, request.request_id, "openai")  # type: ignore[attr-defined]
+    if refused := await _admit(run):
         status, kind, message = refused
         return _openai_error(status, message, kind)
-    run = ChatRun(chat, caller, request.request_id, "openai")  # type: ignore[attr-defined]
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:
         return openai.error_body(failure.message, failure.kind, code=failure.code)
@@ -124,10 +138,10 @@ async def messages(request: HttpRequest) -> HttpResponse:
         chat = await anthropic.parse(body, catalog, _headers(request), chat_options.for_caller(caller))
     except ChatInputError as exc:
         return _anthropic_input_error(exc)
-    if refused := await _refused(caller, chat.model.model.id):
+    run = ChatRun(chat, caller, request.request_id, "anthropic")  # type: ignore[attr-defined]
+    if refused := await _admit(run):
         status, kind, message = refused
         return _anthropic_error(status, message, kind)
-    run = ChatRun(chat, caller, request.request_id, "anthropic")  # type: ignore[attr-defined]
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:
         return anthropic.error_body(failure.message, failure.kind)

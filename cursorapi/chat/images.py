@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 from asgiref.sync import sync_to_async
 
-from .types import ChatInputError, ChatOptions, Image
+from .types import ChatInputError, ChatOptions, Image, ImageAllowance
 
 _MIME_BY_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -101,31 +101,105 @@ def from_base64(payload: str, param: str) -> Image:
     return image_from_bytes(data, param)
 
 
-def _public_address(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror:
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64 (well-known and local-use)
+# and the deprecated IPv4-compatible form. Such an address reaches what the IPv4 address does.
+_EMBEDS_IPV4_LOW32 = (
+    ipaddress.ip_network("64:ff9b::/96"),
+    ipaddress.ip_network("64:ff9b:1::/48"),
+    ipaddress.ip_network("::/96"),
+)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 one stands for: mapped, 6to4, Teredo (server and client), NAT64."""
+    found: list[ipaddress.IPv4Address] = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if any(address in net for net in _EMBEDS_IPV4_LOW32) and address != ipaddress.IPv6Address("::"):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
+def allowed_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """A public unicast address, judged by the IPv4 address it embeds when it embeds one."""
+    if not address.is_global or address.is_multicast:
         return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded and not all(v4.is_global and not v4.is_multicast for v4 in embedded):
             return False
-    return bool(infos)
+        if any(address in net for net in _EMBEDS_IPV4_LOW32) and not embedded:
+            return False
+    return True
 
 
-async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = False) -> Image:
-    """Download an image URL, refusing private and loopback addresses (no server-side request forgery)."""
+def _resolve(host: str) -> str | None:
+    """The address to connect to, or None when any address the name has is not public.
+
+    Resolved once: the fetch then connects to exactly this address, so a name that answers
+    differently the second time (DNS rebinding) cannot lead us to a private one.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return None
+    addresses = []
+    for info in infos:
+        try:
+            address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        except ValueError:
+            return None
+        if not allowed_address(address):
+            return None
+        addresses.append(address)
+    return str(addresses[0]) if addresses else None
+
+
+def _pinned(url: str, address: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The URL rewritten to the checked address, with the Host header and TLS name of the original."""
+    parts = urlsplit(url)
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    host = parts.hostname or ""
+    host_header = host if parts.port is None else f"{host}:{parts.port}"
+    pinned = parts._replace(netloc=netloc).geturl()
+    return pinned, {"Host": host_header}, {"sni_hostname": host}
+
+
+async def fetch(
+    url: str,
+    param: str,
+    *,
+    max_bytes: int,
+    allow_private: bool = False,
+    allowance: ImageAllowance | None = None,
+    max_total_bytes: int | None = None,
+) -> Image:
+    """Download an image URL, refusing private and loopback addresses (no server-side request forgery).
+
+    `allowance` and `max_total_bytes` hold all the images of one request to a total.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ChatInputError("image URLs must be http(s) or data URLs", param=param)
-    if not allow_private and not await sync_to_async(_public_address, thread_sensitive=False)(parts.hostname):
-        raise ChatInputError("image URL points to a private or unresolvable address", param=param)
+    headers: dict[str, str] = {}
+    extensions: dict[str, str] = {}
+    target = url
+    if not allow_private:
+        address = await sync_to_async(_resolve, thread_sensitive=False)(parts.hostname)
+        if address is None:
+            raise ChatInputError("image URL points to a private or unresolvable address", param=param)
+        target, headers, extensions = _pinned(url, address)
     data = bytearray()
     try:
         # No redirects: a redirect could lead to an address the check above did not see.
         async with (
             httpx.AsyncClient(timeout=10.0, follow_redirects=False, trust_env=False) as client,
-            client.stream("GET", url) as response,
+            client.stream("GET", target, headers=headers, extensions=extensions) as response,
         ):
             if response.status_code != 200:
                 raise ChatInputError(f"image URL answered HTTP {response.status_code}", param=param)
@@ -133,6 +207,12 @@ async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = F
                 data += chunk
                 if len(data) > max_bytes:
                     raise ChatInputError(f"image is larger than {max_bytes} bytes", param=param)
+                if allowance is not None and max_total_bytes is not None:
+                    allowance.fetched_bytes += len(chunk)
+                    if allowance.fetched_bytes > max_total_bytes:
+                        raise ChatInputError(
+                            f"the request's images add up to more than {max_total_bytes} bytes", param=param
+                        )
     except httpx.HTTPError as exc:
         raise ChatInputError(f"could not fetch the image ({type(exc).__name__})", param=param) from exc
     return image_from_bytes(bytes(data), param)
@@ -142,6 +222,18 @@ async def fetch(url: str, param: str, *, max_bytes: int, allow_private: bool = F
 
 
 def require_vision(param: str, options: ChatOptions) -> None:
+    """Whether images may be sent at all; counts the image against IMAGE_MAX_PER_REQUEST (the
+    dialects call this once per image part)."""
+    from django.conf import settings
+
+    _vision_allowed(param, options)
+    options.images.count += 1
+    if options.images.count > settings.IMAGE_MAX_PER_REQUEST:
+        limit = settings.IMAGE_MAX_PER_REQUEST
+        raise ChatInputError(f"at most {limit} images per request (IMAGE_MAX_PER_REQUEST)", param=param)
+
+
+def _vision_allowed(param: str, options: ChatOptions) -> None:
     if options.vision_off_by_key:
         raise ChatInputError("images are disabled for this API key (disable_vision)", param=param)
     if options.vision in ("none", "disabled"):
@@ -152,9 +244,14 @@ async def from_url(url: str, param: str, options: ChatOptions) -> Image:
     """An http(s) image, only when VISION_ABILITY=all; fetched under the size cap and address rules."""
     from django.conf import settings
 
-    require_vision(param, options)
+    _vision_allowed(param, options)  # counted by the dialect's require_vision already
     if options.vision not in ("all", "base64-http"):
         raise ChatInputError("only base64 images are accepted (VISION_ABILITY=base64)", param=param)
     return await fetch(
-        url, param, max_bytes=settings.IMAGE_FETCH_MAX_BYTES, allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE
+        url,
+        param,
+        max_bytes=settings.IMAGE_FETCH_MAX_BYTES,
+        allow_private=settings.IMAGE_FETCH_ALLOW_PRIVATE,
+        allowance=options.images,
+        max_total_bytes=settings.IMAGE_FETCH_MAX_TOTAL_BYTES,
     )

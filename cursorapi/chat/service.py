@@ -150,7 +150,12 @@ class ChatRun:
     session: sessions.Claim | None = None
     session_turns: list[Turn] = field(default_factory=list)
     session_system: str | None = None
+    session_turns_dropped: int = 0  # stored turns left out to fit SESSION_MAX_HISTORY_BYTES
     _log_entry: log_writer.Entry | None = None
+    # The budget slots admission reserved (cursorapi.admission.Admission), given back when the
+    # request ends without having reached Cursor.
+    admission: Any = None
+    reached_upstream: bool = False
 
     def events(self) -> AsyncIterator[list[Event]]:
         """The reply in batches: the events decoded from one network read of Cursor's stream."""
@@ -218,6 +223,7 @@ class ChatRun:
         )
         decoder = StreamDecoder(web_references=self.chat.options.web_references)
         limit = self.chat.max_tokens
+        self.reached_upstream = True
         stream = client.stream(lease.account, hosts.CHAT, body)
         try:
             async for payloads in stream:
@@ -296,9 +302,13 @@ class ChatRun:
         self.session = claim
         self.session_turns = list(self.chat.turns)
         self.session_system = self.chat.system or None
-        self.chat.turns = [*claim.turns, *self.chat.turns]
         if not self.chat.system.strip():
             self.chat.system = claim.system
+        # A tiny request must not send an unbounded history: the oldest stored turns go first.
+        budget = settings.SESSION_MAX_HISTORY_BYTES - len(self.chat.system.encode("utf-8", "surrogatepass"))
+        budget -= sum(sessions.turn_bytes(t) for t in self.chat.turns)
+        history, self.session_turns_dropped = sessions.fit_history(claim.turns, budget)
+        self.chat.turns = [*history, *self.chat.turns]
 
     async def _end_session(self) -> None:
         if self.session is None:
@@ -329,6 +339,8 @@ class ChatRun:
         }
         if self.session is not None:
             meta["session_id"] = self.session.session_id
+            if self.session_turns_dropped:
+                meta["session_turns_dropped"] = self.session_turns_dropped
         if self.caller.is_admin:
             meta["token"] = self.account_label
         return meta
@@ -376,7 +388,17 @@ class ChatRun:
         closing.add_done_callback(_closing.discard)
         await asyncio.shield(closing)
 
+    async def release_unused_admission(self) -> None:
+        """Give back the budget slots of a request that never reached Cursor."""
+        if self.admission is not None and not self.reached_upstream:
+            admission, self.admission = self.admission, None
+            try:
+                await asyncio.shield(db(admission.release)())
+            except Exception:
+                log.exception("request %s: could not give back its budget slot", self.request_id)
+
     async def _close_log(self, now: float) -> None:
+        await self.release_unused_admission()
         await self._end_session()
         self.start_log()  # a request cancelled before its lease still gets its record
         assert self._log_entry is not None

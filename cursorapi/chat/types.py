@@ -79,6 +79,14 @@ class ResolvedModel:
         return self.model.server_id
 
 
+@dataclass(slots=True)
+class ImageAllowance:
+    """What one request's images have used so far (cursorapi.chat.images holds them to limits)."""
+
+    count: int = 0
+    fetched_bytes: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class ChatOptions:
     """The server's chat settings as they apply to one caller (see cursorapi.chat.options)."""
@@ -88,6 +96,8 @@ class ChatOptions:
     long_context: bool
     web_references: bool
     vision_off_by_key: bool = False  # for the refusal's wording
+    # Per request (options are made per request): images counted, bytes fetched.
+    images: ImageAllowance = field(default_factory=ImageAllowance, compare=False)
 
 
 @dataclass(slots=True)

@@ -115,17 +115,18 @@ R3, R4 = "r3", "r4"
 class KeyContents:
     """What a key carries. `token` is the JWT string (rebuilt when decoded)."""
 
-    token: str
-    checksum_first: str
-    checksum_second: str
-    client_key: str
+    # Secrets stay out of the repr (tracebacks, debug pages, logs of the object).
+    token: str = field(repr=False)
+    checksum_first: str = field(repr=False)
+    checksum_second: str = field(repr=False)
+    client_key: str = field(repr=False)
     session_id: str
     config_version: str | None = None
     proxy_name: str | None = None
     timezone: str | None = None
     gcpp_host: str | None = None  # Asia / EU / US
     # R3: SHA-256 of a password, never checked; R4: the HMAC tag (set when decoding, computed when encoding).
-    secret: bytes | None = None
+    secret: bytes | None = field(default=None, repr=False)
     disable_vision: bool | None = None
     enable_slow_pool: bool | None = None
     include_web_references: bool | None = None

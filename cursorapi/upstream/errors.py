@@ -16,6 +16,8 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
+from .scrub import scrub
+
 DETAIL_TYPE = "aiserver.v1.ErrorDetails"
 USER_ABORTED = 21  # ERROR_USER_ABORTED_REQUEST: Cursor's way of saying "stopped as asked"
 
@@ -208,10 +210,11 @@ class CursorError(UpstreamError):
 
         Lenient where the Rust original is strict: padded base64, no details at all, and details
         that are not ErrorDetails or do not decode are all accepted (the bad details are skipped).
+        Every text in it is scrubbed of secrets: it goes on to our clients and our logs.
         """
         body = obj.get("error", obj)
         if isinstance(body, str):  # not Connect, but say what little we were told
-            return cls(default_code, message=body[:500])
+            return cls(default_code, message=scrub(body[:500]))
         if not isinstance(body, Mapping):
             return cls(default_code)
         code = body.get("code")
@@ -221,7 +224,7 @@ class CursorError(UpstreamError):
         return cls._from_details(
             code if isinstance(code, str) and code else default_code,
             [d for d in parsed if d is not None],
-            message if isinstance(message, str) else "",
+            scrub(message) if isinstance(message, str) else "",
         )
 
     @classmethod
@@ -232,12 +235,12 @@ class CursorError(UpstreamError):
         winner = max(details, key=lambda d: ERRORS.get(d.error, _UNKNOWN_ENUM)[1])
         info: dict[str, str] = {}
         for d in details:
-            info.update(d.details.additional_info)
+            info.update({k: scrub(v) for k, v in d.details.additional_info.items()})
         return cls(
             code,
             int(winner.error),
-            _join(d.details.title for d in details),
-            _join(d.details.detail for d in details),
+            scrub(_join(d.details.title for d in details)),
+            scrub(_join(d.details.detail for d in details)),
             info,
             winner.is_expected if winner.HasField("is_expected") else None,
             message,

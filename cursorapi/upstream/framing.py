@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 from .errors import USER_ABORTED, CursorError, ProtocolError
+from .scrub import scrub
 
 FLAG_COMPRESSED = 0x01
 FLAG_END_STREAM = 0x02
@@ -285,7 +286,7 @@ def _describe(status: int, body: bytes, content_type: str) -> str:
     message = f"Cursor answered HTTP {status}" + (f" ({kind})" if kind else "")
     if body and kind in ("", "text/plain", "application/json"):
         text = " ".join(body[:_MAX_ERROR_MESSAGE].decode("utf-8", "replace").split())
-        text = _JWT.sub("[token]", text)
+        text = scrub(_JWT.sub("[token]", text))
         if text and text.isprintable():
             message = f"{message}: {text}"
     if len(message) > _MAX_ERROR_MESSAGE:

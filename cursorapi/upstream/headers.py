@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import checksum
 
@@ -15,16 +15,18 @@ _PLATFORM_UA = "Macintosh; Intel Mac OS X 10_15_7"
 class Account:
     """What Cursor needs to know about one account on every call (Django-free copy of a Token row)."""
 
-    token: str
-    checksum_first: str
-    checksum_second: str
-    client_key: str
+    # Secrets stay out of the repr (tracebacks, debug pages, logs of the object).
+    token: str = field(repr=False)
+    checksum_first: str = field(repr=False)
+    checksum_second: str = field(repr=False)
+    client_key: str = field(repr=False)
     session_id: str
     config_version: str | None = None
     timezone: str = "UTC"
     gcpp_host: str = "Asia"
-    proxy: str | None = None  # None or "non": direct; "sys": environment proxy; else a proxy URL
-    secondary_token: str = ""
+    # None or "non": direct; "sys": environment proxy; else a proxy URL (credentials possible).
+    proxy: str | None = field(default=None, repr=False)
+    secondary_token: str = field(default="", repr=False)
     user_id: str = ""
 
 

@@ -52,10 +52,30 @@ def test_the_general_socks5_proxy_carries_tokens_without_their_own(
 
 def test_a_dynamic_keys_proxy_name_is_used(live, fake, settings, http_proxy: HttpProxy) -> None:
     settings.DYNAMIC_KEY = True
-    Proxy.objects.create(name="corp", url=http_proxy.url)
+    Proxy.objects.create(name="corp", url=http_proxy.url, usable_by_keys=True)
     key = post(live.url, "/build-key", {"token": jwt.mint(), "proxy_name": "corp"}).json()["keys"][0]
     assert post(live.url, "/v1/chat/completions", CHAT, key=key).status_code == 200
     assert http_proxy.connections >= 1
+
+
+def test_a_key_may_name_only_proxies_marked_usable_by_keys(
+    live, fake, settings, http_proxy: HttpProxy
+) -> None:
+    """A key naming an operator's proxy not marked for keys goes the general way (here: direct),
+    exactly as if the name were unknown, so the answer does not even confirm the proxy exists."""
+    settings.DYNAMIC_KEY = True
+    Proxy.objects.create(name="internal", url=http_proxy.url)
+    key = post(live.url, "/build-key", {"token": jwt.mint(), "proxy_name": "internal"}).json()["keys"][0]
+    assert post(live.url, "/v1/chat/completions", CHAT, key=key).status_code == 200
+    assert http_proxy.connections == 0 and fake.requests_to("StreamUnifiedChatWithTools")
+    # The operator allows it through the management API: now the key's choice holds.
+    allowed = post(live.url, "/proxies/keys/set", {"names": ["internal"]})
+    assert allowed.status_code == 200 and allowed.json()["usable_by_keys"] == ["internal"]
+    assert post(live.url, "/proxies/get", {}).json()["usable_by_keys"] == ["internal"]
+    assert post(live.url, "/v1/chat/completions", CHAT, key=key).status_code == 200
+    assert http_proxy.connections >= 1
+    refused = post(live.url, "/proxies/keys/set", {"names": ["nope"]})
+    assert refused.status_code == 422
 
 
 def test_sys_uses_the_environments_proxy(live, fake, monkeypatch, socks_proxy: Socks5Proxy) -> None:

@@ -189,4 +189,4 @@ def test_token_list_shows_usage_bar_and_why_a_token_rests(admin_client: Client) 
     page = admin_client.get("/admin/tokens/token/").content.decode()
     assert 'title="90%"' in page and "450 / 500" in page
     assert re.search(r"Resting until \d\d:\d\d:\d\d \(Cursor failing\)", page)
-    assert "<td class=\"field-rest\">rate limited by Cursor</td>" in page
+    assert '<td class="field-rest">rate limited by Cursor</td>' in page

@@ -14,7 +14,7 @@ from cursorapi.auth import key_hash
 from cursorapi.upstream import jwt
 from proxies.models import Proxy
 from tests.fixtures import add_token
-from tokens.models import ApiKey, Health, Token
+from tokens.models import ApiKey, ApiKeyDailyUse, Health, Token
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,10 @@ def test_an_api_key_is_shown_once_and_stored_hashed(admin_client: Client) -> Non
     )
     page = response.content.decode()
     key = re.search(r"(sk-[A-Za-z0-9_\-]{20,})", page).group(1)
+    # Shown on the answering page itself, never through the messages cookie (signed, not encrypted).
+    assert response.redirect_chain == [] and "no-store" in response["Cache-Control"]
+    assert all(key not in morsel.value for morsel in response.cookies.values())
+    assert all(key not in morsel.value for morsel in admin_client.cookies.values())
     stored = ApiKey.objects.get(name="alice")
     assert stored.key_hash == key_hash(key) and key not in stored.key_hash and stored.prefix == key[:10]
     assert key not in admin_client.get(f"/admin/tokens/apikey/{stored.pk}/change/").content.decode()
@@ -188,10 +192,8 @@ def test_api_key_admin_takes_a_model_list_and_shows_use(admin_client: Client) ->
     assert key.allowed_models == ["claude-4.5-sonnet", "gpt-5"] and key.daily_request_limit == 5
     from django.utils import timezone
 
-    ChatLog.objects.bulk_create(
-        ChatLog(created_at=timezone.now(), request_id=f"k{n}", dialect="openai", model="m", api_key=key)
-        for n in range(3)
-    )
+    # What the daily budget admitted today (its counter, not the log, which is written later).
+    ApiKeyDailyUse.objects.create(api_key=key, day=timezone.now().date(), requests=3)
     page = admin_client.get("/admin/tokens/apikey/").content.decode()
     assert "claude-4.5-sonnet, gpt-5" in page and '<td class="field-requests_today">3</td>' in page
     edit = admin_client.get(f"/admin/tokens/apikey/{key.pk}/change/").content.decode()

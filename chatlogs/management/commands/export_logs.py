@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from chatlogs import query as logquery
 from chatlogs.models import ChatLog
+from cursorapi import csv_cells
 
 CSV_COLUMNS = [
     "id",
@@ -58,23 +59,25 @@ class Command(BaseCommand):
                 for r in rows:
                     usage = r.get("chain", {}).get("usage", {})
                     writer.writerow(
-                        [
-                            r["id"],
-                            r["timestamp"],
-                            r["request_id"],
-                            r["dialect"],
-                            r["model"],
-                            r["token_info"]["alias"] or "",
-                            r["stream"],
-                            r["status"],
-                            r["http_status"] or "",
-                            r["error"] or "",
-                            r["timing"]["total"],
-                            r["timing"]["first_token"] or "",
-                            usage.get("input", ""),
-                            usage.get("output", ""),
-                            r["finish_reason"] or "",
-                        ]
+                        csv_cells.row(
+                            [
+                                r["id"],
+                                r["timestamp"],
+                                r["request_id"],
+                                r["dialect"],
+                                r["model"],
+                                r["token_info"]["alias"] or "",
+                                r["stream"],
+                                r["status"],
+                                r["http_status"] or "",
+                                r["error"] or "",
+                                r["timing"]["total"],
+                                r["timing"]["first_token"] or "",
+                                usage.get("input", ""),
+                                usage.get("output", ""),
+                                r["finish_reason"] or "",
+                            ]
+                        )
                     )
         finally:
             if output != "-":

@@ -52,6 +52,10 @@ class Command(BaseCommand):
         # Our own logging records every chat; a line per request on stdout costs real time under load.
         logging_args = ["--access-log", access_log] if access_log else ["--verbosity", "0"]
         app = settings.ASGI_APPLICATION.replace(".application", ":application")
+        from cursorapi.apps import key_beside_database_warning
+
+        if problem := key_beside_database_warning():
+            self.stderr.write(f"WARNING: {problem}")
         self.stdout.write(f"cursorapi listening on http://{host}:{port} ({max(1, workers)} worker(s))")
         sys.stdout.flush()
         if workers <= 1:
@@ -59,9 +63,11 @@ class Command(BaseCommand):
 
             interface = host.strip("[]").replace(":", r"\:")  # Twisted's endpoint syntax escapes colons
             endpoint = f"tcp:port={port}:interface={interface}:backlog={BACKLOG}"
-            CommandLineInterface().run([*logging_args, "--endpoint", endpoint, "--proxy-headers", app])
+            # No --proxy-headers: Daphne would believe them from anyone; cursorapi.proxy_headers
+            # believes them from TRUSTED_PROXIES only.
+            CommandLineInterface().run([*logging_args, "--endpoint", endpoint, app])
             return
-        self._serve_workers(host, port, workers, [*logging_args, "--proxy-headers", app])
+        self._serve_workers(host, port, workers, [*logging_args, app])
 
     def _serve_workers(self, host: str, port: int, workers: int, daphne_args: list[str]) -> None:
         # One socket, inherited by every worker: the kernel spreads the connections between them.

@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("chatsessions", "0002_session_lease_owner"),
+        ("tokens", "0004_api_key_daily_use"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='chatsession',
-            options={'ordering': ['-last_used_at'], 'verbose_name': 'chat session'},
+            name='apikey',
+            options={'ordering': ['name'], 'verbose_name': 'API key'},
         ),
     ]

@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("proxies", "0001_initial"),
+        ("chatsessions", "0003_session_id_unique_per_owner"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='proxy',
-            options={'ordering': ['name'], 'verbose_name_plural': 'proxies'},
+            name='chatsession',
+            options={'ordering': ['-last_used_at'], 'verbose_name': 'chat session'},
         ),
     ]

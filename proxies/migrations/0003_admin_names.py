@@ -6,12 +6,12 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tokens", "0003_token_rest_reason_and_failure_count"),
+        ("proxies", "0002_proxy_usable_by_keys"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='apikey',
-            options={'ordering': ['name'], 'verbose_name': 'API key'},
+            name='proxy',
+            options={'ordering': ['name'], 'verbose_name_plural': 'proxies'},
         ),
     ]
