@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..proto import aiserver_pb2 as pb
+from .directives import without_system_text
 
 HUMAN, AI = 1, 2
 QUOTE_LIMIT = 4000  # characters of a tool result quoted back; agents send whole files
@@ -75,11 +76,12 @@ def plan(request: pb.StreamUnifiedChatRequestWithTools) -> Play | None:
     tools = offered_tools(chat)
     if not tools:
         return None
-    text = _user_text(chat.conversation)
+    said = _user_text(chat.conversation)
+    text = without_system_text(said)
     choice = choose(tools, text)
     if choice is None:
         return None
-    workdir = _workdir(chat.explicit_context.context)
+    workdir = _workdir(chat.explicit_context.context) or _workdir(said)
     arguments = build_arguments(choice.schema, _Intent.of(text, workdir))
     return Play(tool=choice.name, arguments=json.dumps(arguments))
 
