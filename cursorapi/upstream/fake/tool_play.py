@@ -86,6 +86,16 @@ def plan(request: pb.StreamUnifiedChatRequestWithTools) -> Play | None:
     return Play(tool=choice.name, arguments=json.dumps(arguments))
 
 
+def thoughts(play: Play | None, user_text: str) -> str:
+    """What a thinking model thinks before this turn: deterministic, and short."""
+    asked = " ".join(without_system_text(user_text).split())[:200]
+    if play is not None and play.tool is not None:
+        return f"The user asks: {asked}. The {play.tool} tool fits; calling it."
+    if play is not None:
+        return "The tool has answered; I will quote its result."
+    return f"The user asks: {asked}. I will answer directly."
+
+
 # --- where the conversation stands ------------------------------------------------------------------
 
 
