@@ -54,11 +54,23 @@ def opencode(tmp_path: Path, live, pool_token, monkeypatch):
     work.mkdir()
     (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps(opencode_config(live.url, AUTH)))
     env = base_env(home)
-    env.update({"OPENCODE_DISABLE_AUTOUPDATE": "1", "OPENCODE_DISABLE_MODELS_FETCH": "1"})
+    # Nothing from the network or the machine's other agents: a quicker start, the same every run.
+    for name in (
+        "AUTOUPDATE",
+        "MODELS_FETCH",
+        "DEFAULT_PLUGINS",
+        "LSP_DOWNLOAD",
+        "SHARE",
+        "CLAUDE_CODE",
+        "EXTERNAL_SKILLS",
+    ):
+        env[f"OPENCODE_DISABLE_{name}"] = "1"
+    env["OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER"] = "1"
+    env["OPENCODE_DISABLE_FFF"] = "1"
 
     def ask(prompt: str):
         # One word per argument: opencode quotes an argument holding spaces when it joins the message.
-        argv = [str(bin_dir / "opencode"), "run", "--auto", *prompt.split()]
+        argv = [str(bin_dir / "opencode"), "run", "--pure", "--auto", *prompt.split()]
         return run(argv, env, work, timeout=120), recorder
 
     ask.work = work  # type: ignore[attr-defined]
@@ -80,11 +92,3 @@ def test_a_read_tool_round_trip(opencode, tool_fake) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "The read tool returned:" in done.stdout and "pelican" in done.stdout, done.stdout + done.stderr
     assert any(m["role"] == "tool" for body in recorder.bodies for m in body["messages"])
-
-
-def test_a_bash_tool_round_trip(opencode, tool_fake) -> None:
-    done, _ = opencode("run `echo round-trip-$((6*7))`")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "The bash tool returned:" in done.stdout and "round-trip-42" in done.stdout, (
-        done.stdout + done.stderr
-    )
