@@ -12,7 +12,7 @@ import pytest
 from cursorapi.chat import options as chat_options
 from cursorapi.chat.catalog import catalog
 from cursorapi.dialects import anthropic as dialect
-from tests.api.helpers import chat_request, post, sse_events, user
+from tests.api.helpers import chat_request, only_request, post, sse_events, user
 
 MODEL = "claude-4.5-sonnet"
 SPEC = json.loads((Path(llm_comply.__file__).parent / "specs" / "anthropic.json").read_text())
@@ -319,3 +319,19 @@ async def test_structured_output_fills_response_format() -> None:
             "strict": True,
         }
     assert (await dialect.parse(base, catalog, {}, options)).response_format is None
+
+
+def test_count_tokens_takes_the_same_request(live, pool_token, fake) -> None:
+    body = {
+        "model": MODEL,
+        "thinking": {"type": "adaptive"},
+        "tools": [{**TOOL, "defer_loading": True}, {"type": "web_search_20250305", "name": "web_search"}],
+        "messages": [*user("count me"), {"role": "system", "content": "Env."}],
+    }
+    response = post(
+        live.url, "/v1/messages/count_tokens?beta=true", body, headers={"anthropic-beta": "x-2099"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["input_tokens"] > 0
+    sent = only_request(fake, "GetPromptDryRun").message.stream_unified_chat_request
+    assert sent.conversation[0].text == "count me\n\n<system-reminder>\nEnv.\n</system-reminder>"
