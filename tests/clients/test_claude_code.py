@@ -53,7 +53,8 @@ def claude(tmp_path: Path, live, pool_token, monkeypatch):
         }
     )
 
-    def ask(prompt: str, *tools: str):
+    def ask(prompt: str, *tools: str, model: str = MODEL):
+        env["ANTHROPIC_MODEL"] = model
         argv = [str(bin_dir / "claude"), "-p", prompt, "--max-turns", "4"]
         if tools:
             argv += ["--allowedTools", ",".join(tools)]
@@ -89,7 +90,18 @@ def test_a_read_tool_round_trip(claude, tool_fake) -> None:
     assert results, "Claude Code never sent a tool result back"
 
 
-def test_a_bash_tool_round_trip(claude, tool_fake) -> None:
-    done, _ = claude("Please run `echo round-trip-$((6*7))`", "Bash")
+@pytest.mark.parametrize("model", [MODEL, "claude-4.5-sonnet-thinking"])
+def test_a_bash_tool_round_trip(claude, tool_fake, model) -> None:
+    done, recorder = claude("Please run `echo round-trip-$((6*7))`", "Bash", model=model)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "The Bash tool returned:" in done.stdout and "round-trip-42" in done.stdout, done.stdout
+    if model.endswith("-thinking"):
+        # It asked for the thinking omitted, and sent the signed (empty) block back with the result.
+        replayed = [
+            block
+            for message in recorder.bodies[-1]["messages"]
+            if message["role"] == "assistant"
+            for block in message["content"]
+            if block["type"] == "thinking"
+        ]
+        assert replayed and replayed[0]["thinking"] == "" and replayed[0]["signature"]
