@@ -96,12 +96,13 @@ def test_otherwise_the_tool_sharing_words_with_the_message(anthropic_client, poo
     assert block.input == {"city": "fake", "unit": "celsius", "days": 1}  # valid, if not wise
 
 
-def test_no_fitting_tool_gets_a_plain_reply(anthropic_client, pool_token, tool_fake):
+@pytest.mark.parametrize("text", ["say hello", "a joke, e.g. about version 3.5"])
+def test_no_fitting_tool_gets_a_plain_reply(anthropic_client, pool_token, tool_fake, text):
     message = anthropic_client.messages.create(
-        model=MODEL, max_tokens=100, tools=[WEATHER], messages=user("say hello")
+        model=MODEL, max_tokens=100, tools=[WEATHER, READ], messages=user(text)
     )
     assert message.stop_reason == "end_turn"
-    assert message.content[0].text == "Fake Cursor reply to: say hello"
+    assert message.content[0].text == f"Fake Cursor reply to: {text}"
 
 
 def test_after_the_result_the_answer_quotes_it(anthropic_client, pool_token, tool_fake):

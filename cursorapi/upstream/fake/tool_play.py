@@ -33,8 +33,11 @@ _IMAGE_NAMES = re.compile(r"image|picture|screenshot", re.I)  # Codex's view_ima
 _SHELL_WORDS = re.compile(r"\b(run|execute|exec|shell|command|bash)\b", re.I)
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 _RUN_REST = re.compile(r"\b(?:run|execute)\s+(?:the\s+command\s+)?(.+)", re.I | re.S)
-# A path: something with a slash, or a name with a short extension (hello.txt, src/app.py).
-_PATH = re.compile(r"(?<![\w@:/])(~?/?(?:[\w.-]+/)*[\w-][\w.-]*\.[A-Za-z0-9]{1,8}|/(?:[\w.-]+/?)+)(?![\w/])")
+# A path: an absolute one, or a name of two characters or more with an extension starting with a
+# letter (hello.txt, src/app.py; not "e.g." nor "3.5").
+_PATH = re.compile(
+    r"(?<![\w@:/])(~?/?(?:[\w.-]+/)*[\w-][\w.-]+\.[A-Za-z][A-Za-z0-9]{0,7}|/(?:[\w.-]+/?)+)(?![\w/])"
+)
 _WORKDIR = re.compile(r"(?:working directory|cwd)\s*:\s*(/\S+)", re.I)
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = {"the", "and", "for", "with", "this", "that", "from", "into", "please", "you", "can", "what", "use"}
