@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cursorapi.dialects import anthropic as anthropic_dialect
 from cursorapi.dialects import openai as openai_dialect
 from tests.clients import npm_tools
 from tests.clients.agents import Recorder, base_env, run
@@ -24,15 +25,26 @@ KNOWN_FIELDS = {
     "tools",
     "temperature",
 }
+# And to /v1/messages, as an Anthropic provider.
+ANTHROPIC_FIELDS = {
+    "model",
+    "messages",
+    "system",
+    "max_tokens",
+    "stream",
+    "tool_choice",
+    "tools",
+    "temperature",
+}
 
 
-def opencode_config(url: str, key: str) -> dict:
-    """The provider block docs/agents.md shows: our server as an OpenAI-compatible provider."""
+def opencode_config(url: str, key: str, package: str = "@ai-sdk/openai-compatible") -> dict:
+    """The provider block docs/agents.md shows: our server as an OpenAI-compatible (or Anthropic) provider."""
     return {
         "$schema": "https://opencode.ai/config.json",
         "provider": {
             "cursorapi": {
-                "npm": "@ai-sdk/openai-compatible",
+                "npm": package,
                 "name": "cursorapi",
                 "options": {"baseURL": f"{url}/v1", "apiKey": key},
                 "models": {MODEL: {"name": "Claude 4.5 Sonnet via Cursor", "tool_call": True}},
@@ -52,7 +64,6 @@ def opencode(tmp_path: Path, live, pool_token, monkeypatch):
     work = tmp_path / "work"
     (home / ".config" / "opencode").mkdir(parents=True)
     work.mkdir()
-    (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps(opencode_config(live.url, AUTH)))
     env = base_env(home)
     # Nothing from the network or the machine's other agents: a quicker start, the same every run.
     for name in (
@@ -68,7 +79,9 @@ def opencode(tmp_path: Path, live, pool_token, monkeypatch):
     env["OPENCODE_EXPERIMENTAL_DISABLE_FILEWATCHER"] = "1"
     env["OPENCODE_DISABLE_FFF"] = "1"
 
-    def ask(prompt: str):
+    def ask(prompt: str, package: str = "@ai-sdk/openai-compatible"):
+        config = opencode_config(live.url, AUTH, package)
+        (home / ".config" / "opencode" / "opencode.json").write_text(json.dumps(config))
         # One word per argument: opencode quotes an argument holding spaces when it joins the message.
         argv = [str(bin_dir / "opencode"), "run", "--pure", "--auto", *prompt.split()]
         return run(argv, env, work, timeout=120), recorder
@@ -77,18 +90,23 @@ def opencode(tmp_path: Path, live, pool_token, monkeypatch):
     return ask
 
 
-def test_a_plain_prompt_prints_the_fake_reply(opencode, fake) -> None:
-    done, recorder = opencode("say hello")
+def test_a_plain_prompt_prints_the_fake_reply(opencode, fake, monkeypatch) -> None:
+    # Through the Anthropic provider, so that both of opencode's ways in are covered in two runs.
+    recorder = Recorder(monkeypatch, anthropic_dialect, "opencode-anthropic")
+    done, _ = opencode("say hello", "@ai-sdk/anthropic")
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == "Fake Cursor reply to: say hello", done.stdout + done.stderr
-    assert {b["model"] for b in recorder.bodies} == {MODEL}
+    assert recorder.bodies and {b["model"] for b in recorder.bodies} == {MODEL}
     for body in recorder.bodies:
-        assert set(body) <= KNOWN_FIELDS, set(body) - KNOWN_FIELDS
+        assert set(body) <= ANTHROPIC_FIELDS, set(body) - ANTHROPIC_FIELDS
 
 
 def test_a_read_tool_round_trip(opencode, tool_fake) -> None:
+    # Through the OpenAI-compatible provider, the setting docs/agents.md shows.
     (opencode.work / "notes.txt").write_text("the secret word is pelican\n")
     done, recorder = opencode("What does notes.txt say?")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "The read tool returned:" in done.stdout and "pelican" in done.stdout, done.stdout + done.stderr
     assert any(m["role"] == "tool" for body in recorder.bodies for m in body["messages"])
+    for body in recorder.bodies:
+        assert set(body) <= KNOWN_FIELDS, set(body) - KNOWN_FIELDS
