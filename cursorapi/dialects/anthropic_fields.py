@@ -194,15 +194,17 @@ def tools(raw: Any, referenced: set[str]) -> list[Tool]:
             raise ChatInputError("a tool's type must be a string", param=f"{where}.type")
         if isinstance(kind, str) and kind.startswith(UNRUNNABLE_TOOL_PREFIXES):
             continue
+        family = None
+        if kind not in (None, "custom") and "input_schema" not in item:
+            family = next((f for f in _CLIENT_TOOLS if kind.startswith(f + "_")), None)
+            if family is None:
+                continue  # a tool type newer than this server: accepted, not offered upstream
         name = item.get("name")
         if not isinstance(name, str) or not name:
             raise ChatInputError("each tool needs a name", param=f"{where}.name")
         if item.get("defer_loading") is True and name not in referenced:
             continue
-        if kind not in (None, "custom"):
-            family = next((f for f in _CLIENT_TOOLS if kind.startswith(f + "_")), None)
-            if family is None:
-                continue  # a tool type newer than this server: accepted, not offered upstream
+        if family is not None:
             description, schema = _CLIENT_TOOLS[family]
             out.append(Tool(name, description, schema))
             continue

@@ -190,11 +190,17 @@ def test_tool_kinds(live, pool_token, fake) -> None:
         {"type": "code_execution_20250825", "name": "code_execution"},
         {"type": "tool_search_tool_regex_20251119", "name": "tool_search_tool_regex"},
         {"type": "mcp_toolset", "mcp_server_name": "docs"},
+        {"type": "some_tool_of_2027"},  # newer than this server: accepted, not offered
+        {
+            "type": "typed_tool_2027",
+            "name": "typed",
+            "input_schema": {"type": "object"},
+        },  # has a schema: offered
     ]
     response = _post(live, {"tools": tools, "messages": user("hi")})
     assert response.status_code == 200, response.text
     offered = {t.name: t for t in chat_request(fake).mcp_tools}
-    assert set(offered) == {"lookup", "custom_one", "bash", "str_replace_based_edit_tool"}
+    assert set(offered) == {"lookup", "custom_one", "bash", "str_replace_based_edit_tool", "typed"}
     assert json.loads(offered["bash"].parameters)["properties"]["command"] == {"type": "string"}
 
 
