@@ -243,3 +243,20 @@ def test_without_a_read_tool_the_shell_reads(openai_client, pool_token, tool_fak
     call = reply.choices[0].message.tool_calls[0]
     assert call.function.name == "shell_command"
     assert json.loads(call.function.arguments) == {"command": "cat /srv/app/notes.txt"}
+
+
+def test_a_result_the_proxy_could_not_place_is_quoted_too(anthropic_client, pool_token, tool_fake):
+    message = anthropic_client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        tools=AGENT_TOOLS,
+        messages=[
+            *user("run `ls`"),
+            {"role": "assistant", "content": "Running it."},  # no tool_use block to pair the result with
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_x", "content": "a.txt"}],
+            },
+        ],
+    )
+    assert message.content[0].text == "The tool returned:\n\na.txt"

@@ -115,7 +115,7 @@ def _pending_result(conversation) -> tuple[str, str] | None:
             return _tool_label(entry.tool_name), _result_text(entry.result.mcp_result.result)
         if message.type == HUMAN:
             if message.text.startswith("Tool result ("):  # a result the proxy could not place
-                return "the tool", message.text.partition("\n")[2]
+                return "", message.text.partition("\n")[2]
             continue
         return None
     return None
@@ -123,7 +123,7 @@ def _pending_result(conversation) -> tuple[str, str] | None:
 
 def _tool_label(cursor_name: str) -> str:
     # Cursor names results `mcp_<server>_<tool>`; `custom` is the server of plain client tools.
-    return cursor_name.removeprefix("mcp_custom_") or "the tool"
+    return cursor_name.removeprefix("mcp_custom_")
 
 
 def _result_text(raw: str) -> str:
@@ -141,9 +141,10 @@ def _quote(tool: str, result: str) -> str:
     result = result.strip()
     if len(result) > QUOTE_LIMIT:
         result = result[:QUOTE_LIMIT] + "\n[...]"
+    who = f"The {tool} tool" if tool else "The tool"
     if not result:
-        return f"The {tool} tool returned nothing."
-    return f"The {tool} tool returned:\n\n{result}"
+        return f"{who} returned nothing."
+    return f"{who} returned:\n\n{result}"
 
 
 def _user_text(conversation) -> str:
