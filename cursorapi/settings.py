@@ -248,3 +248,16 @@ SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dr
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)
+
+# --- Migration from the Rust original (issue 17) ------------------------------------------------
+# Seconds between fetches of Cursor's model list by the server's background job (the original's
+# 30 minutes); 0: only `manage.py refresh_models`.
+MODEL_REFRESH_INTERVAL = env.int("MODEL_REFRESH_INTERVAL", default=30 * 60)
+# How Cursor's list combines with ours: truncate / append:truncate / append (runtime: raw_model_fetch_mode).
+FETCH_RAW_MODELS = env.str("FETCH_RAW_MODELS", default="truncate")
+# Accept model names we do not know and send them to Cursor as they are.
+BYPASS_MODEL_VALIDATION = env.bool("BYPASS_MODEL_VALIDATION", default=False)
+# Which name /v1/models lists as a model's id: id (Cursor's model name), server_id, client_id, or
+# both (id and, where it differs, server_id). Any of a model's names is accepted in requests.
+MODEL_ID_SOURCE = env.str("MODEL_ID_SOURCE", default="id")
+# (section end: migration)

@@ -50,6 +50,15 @@ def _vision(field: str, value: Any) -> str:
     return VISION[value]
 
 
+FETCH_MODES = {"truncate": "truncate", "append:truncate": "append:truncate", "append": "append"}
+
+
+def _fetch_mode(field: str, value: Any) -> str:
+    if value not in FETCH_MODES:
+        raise InvalidConfig(field, "must be truncate, append:truncate or append")
+    return FETCH_MODES[value]
+
+
 def _version(field: str, value: Any) -> str:
     parts = value.split(".") if isinstance(value, str) else []
     if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
@@ -67,6 +76,7 @@ KEYS: dict[str, tuple[str, Any]] = {
     "slow_pool_enabled": ("ENABLE_SLOW_POOL", _bool),
     "long_context_enabled": ("ENABLE_LONG_CONTEXT", _bool),
     "web_references_included": ("INCLUDE_WEB_REFERENCES", _bool),
+    "raw_model_fetch_mode": ("FETCH_RAW_MODELS", _fetch_mode),
 }
 
 
@@ -85,7 +95,11 @@ def defaults() -> dict[str, Any]:
     out = {}
     for key, (setting, _check) in KEYS.items():
         value = getattr(settings, setting)
-        out[key] = VISION.get(value, "base64") if key == "vision_ability" else value
+        if key == "vision_ability":
+            value = VISION.get(value, "base64")
+        elif key == "raw_model_fetch_mode":
+            value = FETCH_MODES.get(value, "truncate")  # the original falls back to truncate too
+        out[key] = value
     return out
 
 

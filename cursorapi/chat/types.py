@@ -65,6 +65,11 @@ class Model:
     images: bool = False
     max_mode: bool = False  # supports max mode
     non_max: bool = True  # usable without max mode
+    client_id: str = ""  # Cursor's client name (the original's `client_id`); empty: the display name
+
+    def __post_init__(self) -> None:
+        if not self.client_id:
+            self.client_id = self.display_name
 
 
 @dataclass(slots=True)
