@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views
+from . import compat_views, metrics, views
 
 urlpatterns = [
-    path("", views.index),
+    path("", compat_views.root),
     path("health", views.health, name="health"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("cpp.urls")),
     path("", include("analytics.urls")),
     path("", include("runtime.urls")),
+    path("", include("cursorapi.compat_urls")),
 ]

@@ -74,7 +74,10 @@ def _endpoints() -> list[str]:
     patterns = []
     for pattern in get_resolver().url_patterns:
         prefix = str(pattern.pattern)
-        for inner in getattr(pattern, "url_patterns", [pattern]):
+        inners = getattr(pattern, "url_patterns", None)
+        if inners is None:  # a plain route: its pattern is the whole path (not prefix + itself)
+            prefix, inners = "", [pattern]
+        for inner in inners:
             route = "/" + prefix + str(inner.pattern)
             if not route.startswith("/admin"):
                 patterns.append(route.replace("//", "/"))

@@ -152,7 +152,8 @@ def account_for(token: Token) -> Account:
 
 
 def _general_proxy() -> str | None:
-    return picking.general_proxy()
+    # Like the original, with no general proxy configured the environment's proxy (`sys`) is used.
+    return picking.general_proxy() or "sys"
 
 
 @dataclass(frozen=True, slots=True)

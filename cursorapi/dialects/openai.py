@@ -30,6 +30,10 @@ KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
 
 
+# The original's 0.3 accepted these spellings of the two roles; clients written for it still send them.
+ROLE_ALIASES = {"human": "user", "ai": "assistant"}
+
+
 def _text_of(content: Any, param: str, *, allow_images: bool = False) -> tuple[str, list[dict[str, Any]]]:
     """Content as text, plus the image parts (validated later): a string or a list of parts."""
     if content is None:
@@ -151,6 +155,7 @@ async def parse(
         if not isinstance(message, dict):
             raise ChatInputError("each message must be an object", param=param)
         role = message.get("role")
+        role = ROLE_ALIASES.get(role, role) if isinstance(role, str) else role
         if role in ("system", "developer"):
             text, _ = _text_of(message.get("content"), f"{param}.content")
             system.append(text)
