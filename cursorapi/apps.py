@@ -15,3 +15,6 @@ class CursorapiConfig(AppConfig):
         # which does run in the request's thread, gets the same cleanup from its own middleware.
         signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
+        from . import original_env
+
+        original_env.warn_once()  # an old .env's variables we ignore, and an old client version

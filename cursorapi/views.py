@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from cursorapi.dbwork import db
+from cursorapi.logtime import log_zone
 
 VERSION = "0.1.0"
 STARTED = time.time()
@@ -106,9 +107,9 @@ async def health(request: HttpRequest) -> JsonResponse:
         status = "success"
     body = {
         "status": status,
-        "service": {"name": "cursorapi", "version": VERSION, "is_debug": settings.DEBUG},
+        "service": {"name": "cursorapi", "version": VERSION, "is_debug": settings.DEBUG_LOG},
         "runtime": {
-            "started_at": datetime.fromtimestamp(STARTED, tz=UTC).isoformat(),
+            "started_at": datetime.fromtimestamp(STARTED, tz=log_zone()).isoformat(),
             "uptime_seconds": int(time.time() - STARTED),
             "requests": state["requests"] if state else None,
         },

@@ -171,7 +171,7 @@ def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
     """
     if caller.account is not None:
         name = caller.key.proxy_name if caller.key is not None else None
-        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name)))
+        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name), public=True))
     return acquire(alias=caller.pinned_alias, exclude=exclude)
 
 

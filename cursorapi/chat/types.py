@@ -93,6 +93,8 @@ class ChatOptions:
     long_context: bool
     web_references: bool
     vision_off_by_key: bool = False  # for the refusal's wording
+    platform: str = ""  # emulated_platform: the OS Cursor is told, when the caller names none
+    context_fill: int = 1  # CONTEXT_FILL_MODE bits: 1 context, 2 repo context, 4 mode-specific context
 
 
 @dataclass(slots=True)

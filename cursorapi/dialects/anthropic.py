@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, instructions
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -24,7 +24,6 @@ from cursorapi.chat.types import (
     ToolCallStart,
     Turn,
 )
-from runtime import config as runtime_config
 
 KEEPALIVE = b'event: ping\ndata: {"type": "ping"}\n\n'
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
@@ -188,7 +187,7 @@ async def parse(
         turns.extend(new)
     return ChatRequest(
         model=model,
-        system=_system(body.get("system")) or runtime_config.current()["default_instructions"],
+        system=_system(body.get("system")) or instructions.default(),
         turns=turns,
         options=options,
         tools=_tools(body),

@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, instructions
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -181,7 +181,7 @@ async def parse(
             raise ChatInputError(f"unsupported role {role!r}", param=f"{param}.role")
     chat = ChatRequest(
         model=model,
-        system="\n\n".join(s for s in system if s) or runtime_config.current()["default_instructions"],
+        system="\n\n".join(s for s in system if s) or instructions.default(),
         turns=turns,
         options=options,
         tools=_tools(body),

@@ -26,6 +26,7 @@ class Account:
     proxy: str | None = None  # None or "non": direct; "sys": environment proxy; else a proxy URL
     secondary_token: str = ""
     user_id: str = ""
+    public: bool = False  # a user's own account (dynamic key): the original's public reverse proxy
 
 
 def desktop_user_agent(client_version: str) -> str:
