@@ -13,3 +13,8 @@ class ChatlogsConfig(AppConfig):
         from .retention import cleanup
 
         periodic.start_in_server("log retention", settings.LOG_CLEANUP_INTERVAL, cleanup)
+
+        from .billing import run_once
+
+        interval = settings.REAL_USAGE_INTERVAL if settings.REAL_USAGE else 0
+        periodic.start_in_server("billed usage", interval, run_once)

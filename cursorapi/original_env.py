@@ -58,11 +58,11 @@ ACTED_ON: dict[str, str] = {
     "MODEL_ID_SOURCE": "MODEL_ID_SOURCE",
     "CONTEXT_FILL_MODE": "CONTEXT_FILL_MODE",
     "TZ": "LOG_TZ",
+    "REAL_USAGE": "REAL_USAGE",
 }
 
 _DEPRECATED = "deprecated in the original too: it no longer reads it"
 IGNORED: dict[str, str] = {
-    "REAL_USAGE": "billed usage from Cursor's usage events is not reported yet (estimates only)",
     "HTTP2_ADAPTIVE_WINDOW": "our HTTP/2 client (httpx/h2) uses fixed flow-control windows",
     "CONFIG_FILE": "not read at start: import it once with `manage.py import_config FILE`",
     "FRONTEND_PATH": "no frontend bundle: the admin is at /admin/",

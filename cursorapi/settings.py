@@ -319,4 +319,10 @@ HTTP2_KEEP_ALIVE_WHILE_IDLE = env.bool("HTTP2_KEEP_ALIVE_WHILE_IDLE", default=Tr
 EMULATED_PLATFORM = env.str("EMULATED_PLATFORM", default="")
 # Where the system prompt goes in Cursor's request, as bits: 1 context, 2 repo context, 4 mode-specific.
 CONTEXT_FILL_MODE = env.int("CONTEXT_FILL_MODE", default=1)
+# The original's REAL_USAGE: Cursor's billed usage per request (tokens, cache, cents), matched from the
+# account's usage events by a background job (chatlogs.billing) and shown as chain.usage in the logs.
+REAL_USAGE = env.bool("REAL_USAGE", default=False)
+REAL_USAGE_INTERVAL = env.float("REAL_USAGE_INTERVAL", default=15.0)  # seconds between passes
+REAL_USAGE_WINDOW = env.int("REAL_USAGE_WINDOW", default=3600)  # seconds a request waits for its event
+REAL_USAGE_PACE = env.float("REAL_USAGE_PACE", default=1.0)  # seconds between two accounts' lookups
 # (section end: migration)

@@ -27,6 +27,7 @@ from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from runtime import config as runtime_config
 from tokens import services as pool
+from tokens import spend_limit
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +79,15 @@ async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.C
 
 
 async def _refused(caller: auth.Caller, model_id: str) -> tuple[int, str, str] | None:
-    """A named key's model list and daily budget (nothing to check for other callers)."""
-    if caller.api_key_id is None or not (caller.allowed_models or caller.daily_limit is not None):
+    """A named key's model list, daily budget and monthly spend limit (nothing for other callers)."""
+    if caller.api_key_id is None:
         return None
-    return await db(auth.refusal)(caller, model_id)
+    limited = caller.allowed_models or caller.daily_limit is not None
+    if limited and (refused := await db(auth.refusal)(caller, model_id)):
+        return refused
+    if spend_limit.cached_unlimited(caller.api_key_id):
+        return None
+    return await db(spend_limit.monthly_refusal)(caller.api_key_id)
 
 
 def _anthropic_input_error(exc: ChatInputError) -> JsonResponse:
