@@ -239,3 +239,52 @@ def spend_by_key(*, now: datetime | None = None) -> dict[str, dict[str, float]]:
         }
         for r in rows
     }
+
+
+async def lookup_now(account: Any, server_id: str, since: datetime, wait: float) -> Event | None:
+    """The billed usage of a request that just ended, polled for at most `wait` seconds.
+
+    Used only when a client asked for usage in the stream and REAL_USAGE is on; the background
+    reconciliation still records the match. The earliest event of the model since the request
+    started is taken, so with concurrent requests of one account and model it may be a sibling's.
+    """
+    import asyncio
+
+    client = upstream_client.get()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    payload = {
+        "startDate": str(int((since - CLOCK_SLACK).timestamp() * 1000)),
+        "endDate": str(int((timezone.now() + timedelta(minutes=1)).timestamp() * 1000)),
+        "modelId": server_id,
+        "page": 1,
+        "pageSize": 10,
+    }
+    while True:
+        try:
+            answer = await asyncio.wait_for(
+                client.json(account, hosts.FILTERED_USAGE, method="POST", payload=payload, kind="dashboard"),
+                max(0.1, deadline - loop.time()),
+            )
+            events = [e for e in parse_events(answer) if e.model == server_id and e.at >= since - CLOCK_SLACK]
+            if events:
+                return events[0]
+        except (UpstreamError, TimeoutError):
+            pass
+        if loop.time() + 0.5 > deadline:
+            return None
+        await asyncio.sleep(0.5)
+
+
+async def bill_finish(run: Any, finish: Any) -> None:
+    """Put Cursor's billed numbers into the final usage chunk, when they come within REAL_USAGE_WAIT."""
+    from cursorapi.chat.types import Usage
+
+    account = getattr(run, "account", None)
+    if account is None or settings.REAL_USAGE_WAIT <= 0:
+        return
+    started = timezone.now() - timedelta(seconds=time.perf_counter() - run.started)
+    event = await lookup_now(account, run.chat.model.server_id, started, settings.REAL_USAGE_WAIT)
+    if event is not None:
+        usage = event.usage
+        finish.usage = Usage(usage["input"], usage["output"], usage["cache_read"])

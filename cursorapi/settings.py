@@ -325,4 +325,7 @@ REAL_USAGE = env.bool("REAL_USAGE", default=False)
 REAL_USAGE_INTERVAL = env.float("REAL_USAGE_INTERVAL", default=15.0)  # seconds between passes
 REAL_USAGE_WINDOW = env.int("REAL_USAGE_WINDOW", default=3600)  # seconds a request waits for its event
 REAL_USAGE_PACE = env.float("REAL_USAGE_PACE", default=1.0)  # seconds between two accounts' lookups
+# With REAL_USAGE, a stream whose client asked for usage (stream_options.include_usage) may hold its
+# final usage chunk this many seconds at most for Cursor's billed numbers; 0: never (our estimate).
+REAL_USAGE_WAIT = env.float("REAL_USAGE_WAIT", default=3.0)
 # (section end: migration)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 
 import httpx
 from django.core.management import call_command
 
 from chatlogs import billing
-from tests.api.helpers import post, user
+from tests.api.helpers import post, sse_events, user
 from tests.fixtures import AUTH, add_token
 from tokens import keys
 
@@ -111,3 +112,30 @@ def test_spend_per_key_in_logs_metrics_and_a_monthly_limit(live, pool_token, fak
     key.save()
     spend_limit._limits.clear()
     assert _chat(live.url, "again", key=secret).status_code == 200
+
+
+def test_a_stream_that_asked_for_usage_gets_cursors_numbers(live, pool_token, fake, settings) -> None:
+    body = {
+        "model": "gpt-5.1",
+        "messages": user("count me " * 30),
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+
+    def final_usage() -> dict:
+        reply = post(live.url, "/v1/chat/completions", body)
+        chunks = [json.loads(d) for e, d in sse_events(reply.text) if d != "[DONE]"]
+        return chunks[-1]["usage"]
+
+    estimated = final_usage()
+    settings.REAL_USAGE = True
+    billed = final_usage()
+    request = fake.requests_to("StreamUnifiedChatWithTools")[-1]
+    from cursorapi.upstream.fake import usage_events
+
+    expected = usage_events.event_for(request)["tokenUsage"]
+    assert billed["prompt_tokens"] == expected["inputTokens"] != estimated["prompt_tokens"]
+    assert billed["completion_tokens"] == expected["outputTokens"]
+    assert billed["prompt_tokens_details"] == {"cached_tokens": expected["cacheReadTokens"]}
+    settings.REAL_USAGE_WAIT = 0
+    assert final_usage() == estimated
