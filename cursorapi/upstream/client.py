@@ -57,6 +57,20 @@ class ClientConfig:
     idle_expiry: float = 60.0  # seconds an idle pooled connection is kept
 
 
+def _socks4_transport(proxy: str, kwargs: dict[str, Any]) -> httpx.AsyncBaseTransport:
+    """SOCKS4 (socks4a: the proxy resolves names), which httpx itself does not speak."""
+    from httpx_socks import AsyncProxyTransport
+
+    remote_dns = proxy.startswith("socks4a://")
+    return AsyncProxyTransport.from_url(
+        "socks4://" + proxy.split("://", 1)[1],
+        rdns=remote_dns,
+        http1=kwargs["http1"],
+        http2=kwargs["http2"],
+        limits=kwargs["limits"],
+    )
+
+
 def _keepalive_transport(
     keepalive: tuple[int, int, int], kwargs: dict[str, Any], proxy: str | None
 ) -> httpx.AsyncHTTPTransport:
@@ -114,7 +128,9 @@ class CursorClient:
             "http1": not cleartext,
             "follow_redirects": False,
         }
-        if cfg.tcp_keepalive and proxy != "sys":
+        if proxy and proxy.startswith(("socks4://", "socks4a://")):
+            kwargs["transport"] = _socks4_transport(proxy, kwargs)
+        elif cfg.tcp_keepalive and proxy != "sys":
             kwargs["transport"] = _keepalive_transport(cfg.tcp_keepalive, kwargs, proxy)
         if proxy == "sys":
             kwargs["trust_env"] = True
