@@ -97,3 +97,10 @@ def test_model_id_source_server_id(live, pool_token, fake, settings) -> None:
     settings.MODEL_ID_SOURCE = "both"
     ids = _ids(live.url)
     assert "grok-4-0709" in ids and "grok-4" in ids
+
+
+def test_the_stored_list_is_shown_read_only_in_the_admin(admin_client, live, pool_token, fake) -> None:
+    call_command("refresh_models", stdout=io.StringIO())
+    page = admin_client.get("/admin/runtime/modellist/")
+    assert page.status_code == 200 and "models" in page.content.decode()
+    assert admin_client.get("/admin/runtime/modellist/add/").status_code == 403
