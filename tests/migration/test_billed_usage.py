@@ -139,3 +139,12 @@ def test_a_stream_that_asked_for_usage_gets_cursors_numbers(live, pool_token, fa
     assert billed["prompt_tokens_details"] == {"cached_tokens": expected["cacheReadTokens"]}
     settings.REAL_USAGE_WAIT = 0
     assert final_usage() == estimated
+
+
+def test_create_api_key_with_a_monthly_spend_limit(db) -> None:
+    from tokens.models import ApiKey
+
+    call_command(
+        "create_api_key", "capped", "--monthly-spend-limit", "250", stdout=io.StringIO(), stderr=io.StringIO()
+    )
+    assert ApiKey.objects.get(name="capped").monthly_spend_limit_cents == 250.0
