@@ -44,6 +44,13 @@ def _logs(viewer: auth.Caller, body: dict[str, Any]) -> dict[str, Any]:
         # Two counts on the status index, not one pass over the whole table.
         out["active"] = ChatLog.objects.filter(status=Status.PENDING).count()
         out["error"] = ChatLog.objects.filter(status=Status.FAILURE).count()
+    from . import billing
+
+    # Billed cents (REAL_USAGE) today and this month: the key's own, or every named key's for the admin.
+    if viewer.is_admin:
+        out["spend"] = {**billing.spend_cents(), "keys": billing.spend_by_key()}
+    else:
+        out["spend"] = billing.spend_cents(viewer.api_key_id)
     out["logs"] = [
         logquery.record(log, pool_identity=viewer.is_admin) for log in logquery.page(query, qs, total)
     ]

@@ -16,3 +16,8 @@ class ChatlogsConfig(AppConfig):
 
         periodic.start_in_server("log retention", settings.LOG_CLEANUP_INTERVAL, cleanup)
         periodic.start_in_server("log roll-ups", settings.LOG_ROLLUP_INTERVAL, refresh)
+
+        from .billing import run_once
+
+        interval = settings.REAL_USAGE_INTERVAL if settings.REAL_USAGE else 0
+        periodic.start_in_server("billed usage", interval, run_once)

@@ -112,3 +112,40 @@ class HourlyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}h {self.dialect} {self.model}"
+
+
+class BilledUsage(models.Model):
+    """What Cursor billed for one request, from its usage events (REAL_USAGE), matched in the background.
+
+    A table of its own, written after the request by chatlogs.billing: the log row is never touched
+    again, and a request without a row is one still waiting (or one Cursor never reported).
+    """
+
+    log = models.OneToOneField(ChatLog, primary_key=True, on_delete=models.CASCADE, related_name="billed")
+    # Copied from the log: spend per named key and period is one indexed range here.
+    api_key = models.ForeignKey(
+        "tokens.ApiKey", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    log_created_at = models.DateTimeField()
+    input = models.PositiveIntegerField(default=0)
+    output = models.PositiveIntegerField(default=0)
+    cache_write = models.PositiveIntegerField(default=0)
+    cache_read = models.PositiveIntegerField(default=0)
+    cents = models.FloatField(default=0.0)
+    kind = models.CharField(max_length=64, blank=True, default="")
+    event_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["api_key", "log_created_at"], name="billed_key_time_idx")]
+
+    def __str__(self) -> str:
+        return f"billed {self.cents}¢ for {self.log_id}"
+
+    def as_usage(self) -> dict[str, float | int]:
+        return {
+            "input": self.input,
+            "output": self.output,
+            "cache_write": self.cache_write,
+            "cache_read": self.cache_read,
+            "cents": self.cents,
+        }

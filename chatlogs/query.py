@@ -158,7 +158,16 @@ def _delays(log: ChatLog) -> list[list[float]]:
 
 def with_chain(qs: QuerySet[ChatLog]) -> QuerySet[ChatLog]:
     """What `record` reads, joined in the same query."""
-    return qs.select_related("token", "chain")
+    return qs.select_related("token", "chain", "billed")
+
+
+def _has_billed(log: ChatLog) -> bool:
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        return log.billed is not None
+    except ObjectDoesNotExist:
+        return False
 
 
 # Filters that name a pool account: an oracle on the pool's identities for anyone but the admin.
@@ -193,7 +202,10 @@ def record(log: ChatLog, *, pool_identity: bool = True) -> dict[str, Any]:
             }
         )
     chain: dict[str, Any] = {}
-    if log.prompt_tokens is not None:
+    billed = getattr(log, "billed", None) if _has_billed(log) else None
+    if billed is not None:  # what Cursor billed (REAL_USAGE), matched after the request
+        chain["usage"] = billed.as_usage()
+    elif log.prompt_tokens is not None:
         chain["usage"] = {"input": log.prompt_tokens, "output": log.completion_tokens or 0}
     if log.prompt:
         chain["prompt"] = log.prompt

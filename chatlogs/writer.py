@@ -67,6 +67,11 @@ def end(entry: Entry, outcome: Outcome) -> Future[None]:
     """Queue the record's outcome; the future resolves when it is committed (or fails)."""
     item = _Finish(entry, outcome)
     _put(item)
+    from tokens import usage_check  # the original's USAGE_CHECK: a profile refresh after use
+
+    usage_check.after_request(
+        str(entry.fields.get("model", "")), outcome.token_id, outcome.status == "success"
+    )
     return item.done
 
 

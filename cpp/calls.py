@@ -69,7 +69,11 @@ async def unary(editor: Editor, endpoint: Endpoint, body: bytes, on_lease: OnLea
             on_lease(lease)
         try:
             reply = await upstream_client.get().unary(
-                lease.account, endpoint, body, cookie=editor.cookie, fs_client_key=editor.client_key
+                lease.account,
+                endpoint,
+                body,
+                cookie=editor.cookie,
+                fs_client_key=editor.client_key or lease.account.client_key,
             )
         except UpstreamError as exc:
             if await report(lease, exc) and _may_retry(editor, lease, excluded):
@@ -96,7 +100,7 @@ async def open_stream(editor: Editor, body: bytes, on_lease: OnLease = None) -> 
             hosts.CPP_STREAM,
             body,
             cookie=editor.cookie,
-            fs_client_key=editor.client_key,
+            fs_client_key=editor.client_key or lease.account.client_key,
             on_headers=seen.append,
         )
         try:

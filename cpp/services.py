@@ -33,6 +33,8 @@ def lease_for_client(caller: Caller, client_key: str, *, exclude: Iterable[int] 
     """The account for this editor's next call; `exclude` holds tokens that just failed it."""
     if caller.pinned_alias is not None or getattr(caller, "account", None) is not None:
         return pool.lease_for(caller)
+    if not client_key:  # no editor key: no affinity, the pool's next token
+        return pool.lease_for(caller, exclude=exclude)
     digest = key_hash(client_key)
     now = timezone.now()
     excluded = list(exclude)

@@ -28,6 +28,9 @@ class CursorapiConfig(AppConfig):
 
         connection_created.connect(private_sqlite, weak=False, dispatch_uid="cursorapi-private-sqlite")
         checks.register(key_beside_database_check, checks.Tags.security)
+        from . import original_env
+
+        original_env.warn_once()  # an old .env's variables we ignore, and an old client version
 
 
 def key_beside_database_warning() -> str | None:

@@ -118,7 +118,7 @@ def _dynamic_key(secret: str) -> tuple[Caller | None, str | None]:
     """The caller for a /build-key key, or why the secret is not one (None: it does not look like one)."""
     if not settings.KEY_PREFIX or not secret.startswith(settings.KEY_PREFIX):
         return None, None
-    hmac_key = dynamic_key.secret_key(settings.DYNAMIC_KEY_SECRET)
+    hmac_key = dynamic_key.secret_key(runtime_config.current()["dynamic_key_secret"])
     if hmac_key is None and not settings.DYNAMIC_KEY:
         return None, "Dynamic keys are disabled on this server (no DYNAMIC_KEY_SECRET, DYNAMIC_KEY=false)."
     try:

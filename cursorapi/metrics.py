@@ -18,10 +18,19 @@ BUCKETS = (100, 250, 500, 1000, 2500, 5000, 10000, 30000)
 
 
 def _lines() -> list[str]:
+    from chatlogs import billing
     from chatlogs.models import ChatLog, Status
     from tokens.models import Health, Token
 
     out = [
+        "# HELP cursorapi_key_spend_cents Cents Cursor billed per named API key (REAL_USAGE), UTC periods.",
+        "# TYPE cursorapi_key_spend_cents gauge",
+    ]
+    for name, spend in sorted(billing.spend_by_key().items()):
+        label = name.replace("\\", "\\\\").replace('"', '\\"')
+        out.append(f'cursorapi_key_spend_cents{{key="{label}",period="today"}} {spend["today_cents"]}')
+        out.append(f'cursorapi_key_spend_cents{{key="{label}",period="month"}} {spend["month_cents"]}')
+    out += [
         "# HELP cursorapi_requests_total Chat requests in the log, by dialect, status and HTTP status.",
         "# TYPE cursorapi_requests_total counter",
     ]

@@ -37,7 +37,14 @@ def _secret_key(data_dir: Path) -> str:
 
 DATA_DIR = _data_dir()
 SECRET_KEY = _secret_key(DATA_DIR)
-DEBUG = env.bool("DEBUG", default=False)
+# Django's debug mode (tracebacks with local variables, every route on a 404): development only.
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# The original's DEBUG, which an old .env may carry: a debug log in DEBUG_LOG_FILE (under DATA_DIR),
+# never Django's debug mode.
+DEBUG_LOG = env.bool("DEBUG", default=False)
+DEBUG_LOG_FILE = env.str("DEBUG_LOG_FILE", default="debug.log")
+# The original's TZ: the time zone of log lines and /health's times (Django itself keeps UTC).
+LOG_TZ = env.str("TZ", default="UTC")
 # Error reports (DEBUG's 500 page) hide secret-looking variables and scrub credentials, DEBUG or not.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "cursorapi.debug_reports.ScrubbingReporterFilter"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["*"])
@@ -54,7 +61,7 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Admin messages live in the session (the database), never in a cookie of their own.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-HOST = env.str("HOST", default="0.0.0.0")
+HOST = env.str("HOST", default="") or "0.0.0.0"  # empty (as in the original's .env.example): all
 PORT = env.int("PORT", default=3000)
 # Daphne processes for manage.py serve; 0: one per CPU core, at most 4. One process is one event
 # loop on one core: at 50 concurrent streams a second worker about halved the added time to first
@@ -174,18 +181,48 @@ REST_FRAMEWORK = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "()": "cursorapi.logtime.TzFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "level": env.str("LOG_LEVEL", default="INFO"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # httpx logs every request at INFO: too chatty for a proxy that makes one per chat.
-    "loggers": {"django.request": {"level": "ERROR"}, "httpx": {"level": "WARNING"}},
+    # httpx logs every request at INFO: too chatty for a proxy that makes one per chat. hpack and h2
+    # log header values (tokens) at DEBUG: never, even in the debug log.
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "hpack": {"level": "WARNING"},
+        "h2": {"level": "WARNING"},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
+if DEBUG_LOG:
+    LOGGING["handlers"]["debug_file"] = {  # type: ignore[index]
+        "class": "logging.FileHandler",
+        "filename": str(DATA_DIR / DEBUG_LOG_FILE),
+        "formatter": "plain",
+        "level": "DEBUG",
+    }
+    LOGGING["root"] = {"handlers": ["console", "debug_file"], "level": "DEBUG"}
 
 # --- Service -------------------------------------------------------------------------------------
 AUTH_TOKEN = env.str("AUTH_TOKEN", default="")
 SHARED_TOKEN = env.str("SHARED_TOKEN", default="")
 ROUTE_PREFIX = env.str("ROUTE_PREFIX", default="").rstrip("/")
-REQUEST_BODY_LIMIT = env.int("REQUEST_BODY_LIMIT", default=2_000_000)
+# 0.3's REQUEST_BODY_LIMIT_MB (megabytes) still counts when REQUEST_BODY_LIMIT is not set.
+REQUEST_BODY_LIMIT = env.int(
+    "REQUEST_BODY_LIMIT", default=env.int("REQUEST_BODY_LIMIT_MB", default=0) * 1024 * 1024 or 2_000_000
+)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
 
 # --- Upstream (Cursor) ---------------------------------------------------------------------------
@@ -297,3 +334,47 @@ SESSION_MAX_HISTORY_BYTES = env.int("SESSION_MAX_HISTORY_BYTES", default=2 * 102
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)
+
+# --- Migration from the Rust original (issue 17) ------------------------------------------------
+# Seconds between fetches of Cursor's model list by the server's background job (the original's
+# 30 minutes); 0: only `manage.py refresh_models`.
+MODEL_REFRESH_INTERVAL = env.int("MODEL_REFRESH_INTERVAL", default=30 * 60)
+# How Cursor's list combines with ours: truncate / append:truncate / append (runtime: raw_model_fetch_mode).
+FETCH_RAW_MODELS = env.str("FETCH_RAW_MODELS", default="truncate")
+# Accept model names we do not know and send them to Cursor as they are.
+BYPASS_MODEL_VALIDATION = env.bool("BYPASS_MODEL_VALIDATION", default=False)
+# Which name /v1/models lists as a model's id: id (Cursor's model name), server_id, client_id, or
+# both (id and, where it differs, server_id). Any of a model's names is accepted in requests.
+MODEL_ID_SOURCE = env.str("MODEL_ID_SOURCE", default="id")
+# Fetch a token's profile (usage, plan) after a request with one of these models: none, default
+# (every model but the free ones), all, or a comma list of model ids. Runtime: model_usage_checks.
+USAGE_CHECK = env.str("USAGE_CHECK", default="none")
+# Reverse proxies in front of Cursor: pool traffic (PRI) and dynamic-key traffic (PUB) go to this host
+# (a host name, or a URL with scheme), with Cursor's real host in the `x-co` header.
+PRI_REVERSE_PROXY_HOST = env.str("PRI_REVERSE_PROXY_HOST", default="")
+PUB_REVERSE_PROXY_HOST = env.str("PUB_REVERSE_PROXY_HOST", default="")
+# TCP keep-alive of connections to Cursor: idle seconds before probes, seconds between probes, probes.
+TCP_KEEPALIVE = env.int("TCP_KEEPALIVE", default=60)
+TCP_KEEPALIVE_INTERVAL = env.int("TCP_KEEPALIVE_INTERVAL", default=15)
+TCP_KEEPALIVE_RETRIES = env.int("TCP_KEEPALIVE_RETRIES", default=5)
+# HTTP/2 keep-alive, as the original's names: an idle pooled connection is checked after INTERVAL
+# seconds and dropped when no answer comes within TIMEOUT (done with TCP probes, see docs/migrating.md);
+# WHILE_IDLE=false closes idle connections after INTERVAL instead of keeping them.
+HTTP2_KEEP_ALIVE_INTERVAL = env.int("HTTP2_KEEP_ALIVE_INTERVAL", default=30)
+HTTP2_KEEP_ALIVE_TIMEOUT = env.int("HTTP2_KEEP_ALIVE_TIMEOUT", default=20)
+HTTP2_KEEP_ALIVE_WHILE_IDLE = env.bool("HTTP2_KEEP_ALIVE_WHILE_IDLE", default=True)
+# The OS Cursor is told the client runs on (R4's emulated_platform): Windows, macOS, Linux; empty: the
+# caller's (x-stainless-os), else none. Runtime: emulated_platform.
+EMULATED_PLATFORM = env.str("EMULATED_PLATFORM", default="")
+# Where the system prompt goes in Cursor's request, as bits: 1 context, 2 repo context, 4 mode-specific.
+CONTEXT_FILL_MODE = env.int("CONTEXT_FILL_MODE", default=1)
+# The original's REAL_USAGE: Cursor's billed usage per request (tokens, cache, cents), matched from the
+# account's usage events by a background job (chatlogs.billing) and shown as chain.usage in the logs.
+REAL_USAGE = env.bool("REAL_USAGE", default=False)
+REAL_USAGE_INTERVAL = env.float("REAL_USAGE_INTERVAL", default=15.0)  # seconds between passes
+REAL_USAGE_WINDOW = env.int("REAL_USAGE_WINDOW", default=3600)  # seconds a request waits for its event
+REAL_USAGE_PACE = env.float("REAL_USAGE_PACE", default=1.0)  # seconds between two accounts' lookups
+# With REAL_USAGE, a stream whose client asked for usage (stream_options.include_usage) may hold its
+# final usage chunk this many seconds at most for Cursor's billed numbers; 0: never (our estimate).
+REAL_USAGE_WAIT = env.float("REAL_USAGE_WAIT", default=3.0)
+# (section end: migration)

@@ -17,7 +17,26 @@ def _config() -> ClientConfig:
         connect_timeout=settings.SERVICE_TIMEOUT,
         read_timeout=settings.UPSTREAM_READ_TIMEOUT,
         max_frame_bytes=settings.UPSTREAM_MAX_FRAME_BYTES,
+        private_host=settings.PRI_REVERSE_PROXY_HOST,
+        public_host=settings.PUB_REVERSE_PROXY_HOST,
+        tcp_keepalive=_keepalive(),
+        idle_expiry=60.0 if settings.HTTP2_KEEP_ALIVE_WHILE_IDLE else settings.HTTP2_KEEP_ALIVE_INTERVAL,
     )
+
+
+def _keepalive() -> tuple[int, int, int] | None:
+    """TCP_KEEPALIVE* as the original; its HTTP/2 PING timing, which httpx cannot send, as TCP probes.
+
+    A dead idle connection is then noticed after about HTTP2_KEEP_ALIVE_INTERVAL + TIMEOUT seconds.
+    """
+    idle = min(settings.TCP_KEEPALIVE, settings.HTTP2_KEEP_ALIVE_INTERVAL or settings.TCP_KEEPALIVE)
+    if idle <= 0:
+        return None
+    retries = max(1, settings.TCP_KEEPALIVE_RETRIES)
+    interval = settings.TCP_KEEPALIVE_INTERVAL
+    if settings.HTTP2_KEEP_ALIVE_TIMEOUT > 0:
+        interval = min(interval, max(1, settings.HTTP2_KEEP_ALIVE_TIMEOUT // retries))
+    return (min(idle, 600), max(1, min(interval, 600)), min(retries, 20))
 
 
 def get() -> CursorClient:

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import metrics, views
+from . import compat_views, metrics, views
 
 # Whatever escapes a view or middleware is answered in JSON (503 while the database is down).
 handler500 = "cursorapi.outage.server_error"
 
 urlpatterns = [
-    path("", views.index),
+    path("", compat_views.root),
     path("health", views.health, name="health"),
     path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("", include("cpp.urls")),
     path("", include("analytics.urls")),
     path("", include("runtime.urls")),
+    path("", include("cursorapi.compat_urls")),
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from cursorapi import sqlite_guard
 from cursorapi.dbwork import db
+from cursorapi.logtime import log_zone
 from runtime import workers
 
 VERSION = "0.1.0"
@@ -78,7 +79,10 @@ def _endpoints() -> list[str]:
     patterns = []
     for pattern in get_resolver().url_patterns:
         prefix = str(pattern.pattern)
-        for inner in getattr(pattern, "url_patterns", [pattern]):
+        inners = getattr(pattern, "url_patterns", None)
+        if inners is None:  # a plain route: its pattern is the whole path (not prefix + itself)
+            prefix, inners = "", [pattern]
+        for inner in inners:
             route = "/" + prefix + str(inner.pattern)
             if not route.startswith("/admin"):
                 patterns.append(route.replace("//", "/"))
@@ -110,9 +114,9 @@ async def health(request: HttpRequest) -> JsonResponse:
         status = "success"
     body = {
         "status": status,
-        "service": {"name": "cursorapi", "version": VERSION, "is_debug": settings.DEBUG},
+        "service": {"name": "cursorapi", "version": VERSION, "is_debug": settings.DEBUG_LOG},
         "runtime": {
-            "started_at": datetime.fromtimestamp(STARTED, tz=UTC).isoformat(),
+            "started_at": datetime.fromtimestamp(STARTED, tz=log_zone()).isoformat(),
             "uptime_seconds": int(time.time() - STARTED),
             "requests": state["requests"] if state else None,
         },

@@ -18,7 +18,9 @@ class ProxyForm(forms.ModelForm):
     class Meta:
         model = Proxy
         fields = ["name", "url", "is_general", "usable_by_keys"]
-        help_texts = {"url": "non (direct), sys (the environment's proxy), or http/https/socks5/socks5h URL"}
+        help_texts = {
+            "url": "non (direct), sys (the environment's proxy), or an http, https, socks5(h), socks4(a) URL"
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,10 +7,9 @@ from django.db import models
 
 DIRECT = "non"
 SYSTEM = "sys"
-URL_SCHEMES = ("http", "https", "socks5", "socks5h")
-# The original accepts these too; our HTTP client (httpx) speaks no SOCKS4, so they are refused
-# by name instead of failing on the first request.
-UNSUPPORTED_SCHEMES = ("socks4", "socks4a")
+# socks4/socks4a as the original: httpx speaks no SOCKS4 itself, httpx-socks serves them.
+URL_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+UNSUPPORTED_SCHEMES: tuple[str, ...] = ()
 
 
 def validate_proxy_url(value: str) -> None:

@@ -8,7 +8,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from . import config
-from .models import Config
+from .models import Config, ModelList
 
 
 class ConfigForm(forms.ModelForm):
@@ -35,3 +35,17 @@ class ConfigAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         Config.objects.filter(pk=1).update(version=F("version") + 1)
         config.forget()
+
+
+@admin.register(ModelList)
+class ModelListAdmin(admin.ModelAdmin):
+    """The shared model list, read-only: the periodic refresh (or `manage.py refresh_models`) writes it."""
+
+    list_display = ["__str__", "fetch_mode", "refreshed_at"]
+    readonly_fields = ["entries", "raw", "fetch_mode", "stamp", "refreshed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from cursorapi import auth
 from cursorapi.dbwork import db
 
-from . import config, services
+from . import config, services, toml_config
 
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 
@@ -36,7 +36,12 @@ async def config_get(request: HttpRequest) -> HttpResponse:
     if not auth.is_admin(request):
         return _error(401, "unauthorized", "Invalid authorization token")
     snapshot = await db(config.load)()
-    response = JsonResponse({"status": "success", "config": snapshot.values, "version": snapshot.version})
+    if toml_config.wants_toml(accept=request.headers.get("accept", "")):  # R4 speaks config.toml
+        response: HttpResponse = HttpResponse(
+            toml_config.dump(snapshot.values), content_type="application/toml; charset=utf-8"
+        )
+    else:
+        response = JsonResponse({"status": "success", "config": snapshot.values, "version": snapshot.version})
     response["x-config-hash"] = snapshot.hash
     return response
 
@@ -48,10 +53,18 @@ async def config_set(request: HttpRequest) -> HttpResponse:
         return _error(401, "unauthorized", "Invalid authorization token")
     if problem := _hash_problem(request):
         return problem
-    try:
-        changes = json.loads(request.body or b"{}")
-    except ValueError:
-        return _error(400, "invalid_json", "request body is not valid JSON")
+    if toml_config.wants_toml(content_type=request.headers.get("content-type", "")):
+        try:
+            changes = toml_config.parse(request.body.decode("utf-8"))
+        except UnicodeDecodeError:
+            return _error(400, "invalid_toml", "request body is not UTF-8")
+        except toml_config.InvalidToml as exc:
+            return _error(400, "invalid_toml", str(exc))
+    else:
+        try:
+            changes = json.loads(request.body or b"{}")
+        except ValueError:
+            return _error(400, "invalid_json", "request body is not valid JSON")
     try:
         changed = await db(services.update)(request.headers["x-config-hash"], changes)
     except config.InvalidConfig as exc:

@@ -50,6 +50,24 @@ def _vision(field: str, value: Any) -> str:
     return VISION[value]
 
 
+FETCH_MODES = {"truncate": "truncate", "append:truncate": "append:truncate", "append": "append"}
+
+
+def _fetch_mode(field: str, value: Any) -> str:
+    if value not in FETCH_MODES:
+        raise InvalidConfig(field, "must be truncate, append:truncate or append")
+    return FETCH_MODES[value]
+
+
+PLATFORMS = {"": "", "windows": "Windows", "macos": "macOS", "linux": "Linux"}
+
+
+def _platform(field: str, value: Any) -> str:
+    if not isinstance(value, str) or value.lower() not in PLATFORMS:
+        raise InvalidConfig(field, "must be Windows, macOS, Linux or empty (the caller's)")
+    return PLATFORMS[value.lower()]
+
+
 def _version(field: str, value: Any) -> str:
     parts = value.split(".") if isinstance(value, str) else []
     if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
@@ -67,6 +85,10 @@ KEYS: dict[str, tuple[str, Any]] = {
     "slow_pool_enabled": ("ENABLE_SLOW_POOL", _bool),
     "long_context_enabled": ("ENABLE_LONG_CONTEXT", _bool),
     "web_references_included": ("INCLUDE_WEB_REFERENCES", _bool),
+    "raw_model_fetch_mode": ("FETCH_RAW_MODELS", _fetch_mode),
+    "model_usage_checks": ("USAGE_CHECK", lambda f, v: _string(f, v, 10_000)),
+    "dynamic_key_secret": ("DYNAMIC_KEY_SECRET", lambda f, v: _string(f, v, 1000)),
+    "emulated_platform": ("EMULATED_PLATFORM", _platform),
 }
 
 
@@ -85,7 +107,13 @@ def defaults() -> dict[str, Any]:
     out = {}
     for key, (setting, _check) in KEYS.items():
         value = getattr(settings, setting)
-        out[key] = VISION.get(value, "base64") if key == "vision_ability" else value
+        if key == "vision_ability":
+            value = VISION.get(value, "base64")
+        elif key == "emulated_platform":
+            value = PLATFORMS.get(str(value).lower(), "")
+        elif key == "raw_model_fetch_mode":
+            value = FETCH_MODES.get(value, "truncate")  # the original falls back to truncate too
+        out[key] = value
     return out
 
 

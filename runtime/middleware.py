@@ -7,7 +7,12 @@ from django.http import HttpRequest, HttpResponseBase
 
 from cursorapi.dbwork import db
 
-from . import config
+from . import config, model_store
+
+
+def _reload() -> None:
+    config.load()
+    model_store.sync()  # the shared model list, when the periodic refresh stored a new one
 
 
 class FreshConfigMiddleware:
@@ -26,5 +31,5 @@ class FreshConfigMiddleware:
 
     async def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if config.stale():
-            await db(config.load)()
+            await db(_reload)()
         return await self.get_response(request)

@@ -33,3 +33,23 @@ class Worker(models.Model):
 
     def __str__(self) -> str:
         return self.owner
+
+
+class ModelList(models.Model):
+    """The one shared model list: the built-in table with Cursor's AvailableModels merged in.
+
+    Written by the periodic refresh (runtime.model_refresh), read by every worker; `raw` is Cursor's
+    answer as received (GET /raw/models).
+    """
+
+    entries = models.JSONField(default=list, blank=True)
+    raw = models.JSONField(null=True, blank=True)
+    fetch_mode = models.CharField(max_length=20, default="truncate")
+    stamp = models.CharField(max_length=32, default="", help_text="changes on every write")
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "model list"
+
+    def __str__(self) -> str:
+        return f"{len(self.entries)} models"

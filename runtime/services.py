@@ -43,3 +43,7 @@ def update(expected_hash: str, changes: dict[str, Any]) -> bool:
         raise StaleHash
     config.forget()
     return config.config_hash(config.effective(overrides)) != expected_hash
+
+
+def current_overrides() -> dict[str, Any]:
+    return dict(_record().values)

@@ -257,7 +257,14 @@ class ApiKeyForm(forms.ModelForm):
 
     class Meta:
         model = ApiKey
-        fields = ["name", "enabled", "allowed_models", "daily_request_limit", "can_read_analytics"]
+        fields = [
+            "name",
+            "enabled",
+            "allowed_models",
+            "daily_request_limit",
+            "monthly_spend_limit_cents",
+            "can_read_analytics",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -278,6 +285,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "models",
         "daily_request_limit",
         "requests_today",
+        "spend_today",
+        "spend_month",
+        "monthly_spend_limit_cents",
         "can_read_analytics",
         "last_used_at",
     ]
@@ -288,6 +298,20 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
         return keys.with_requests_today(super().get_queryset(request))
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        from chatlogs import billing
+
+        self._spend = billing.spend_by_key()  # one query for the whole list
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="billed today (¢)")
+    def spend_today(self, obj: ApiKey) -> float:
+        return getattr(self, "_spend", {}).get(obj.name, {}).get("today_cents", 0.0)
+
+    @admin.display(description="billed this month (¢)")
+    def spend_month(self, obj: ApiKey) -> float:
+        return getattr(self, "_spend", {}).get(obj.name, {}).get("month_cents", 0.0)
 
     @admin.display(description="models")
     def models(self, obj: ApiKey) -> str:

@@ -19,6 +19,7 @@ from cursorapi import upstream_client
 from cursorapi.upstream import checksum, dynamic_key, jwt
 from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.headers import Account
+from runtime import config as runtime_config
 
 from . import exchange, maintenance, remote, services
 from . import profile as profiles
@@ -144,7 +145,7 @@ def build_key(request: Request) -> Response:
                 raise Invalid(f"{name} must be true or false")
             flags[name] = data.get(name)
         # R3 stores a hash of the caller's `secret` and never checks it; R4 puts its HMAC tag there.
-        hmac_key = dynamic_key.secret_key(settings.DYNAMIC_KEY_SECRET)
+        hmac_key = dynamic_key.secret_key(runtime_config.current()["dynamic_key_secret"])
         secret = _optional_string(data, "secret") if hmac_key is None else None
         usage_check, usage_models = _usage_check(data.get("usage_check_models"))
         key = dynamic_key.encode(

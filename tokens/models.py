@@ -116,6 +116,11 @@ class ApiKey(models.Model):
     enabled = models.BooleanField(default=True)
     allowed_models = models.JSONField(default=list, blank=True, help_text="model ids; empty: all models")
     daily_request_limit = models.PositiveIntegerField(null=True, blank=True, help_text="empty: no limit")
+    monthly_spend_limit_cents = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="cents Cursor may bill this key per month (UTC, REAL_USAGE); empty: none",
+    )
     can_read_analytics = models.BooleanField(default=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

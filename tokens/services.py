@@ -165,7 +165,8 @@ def account_for(token: Token) -> Account:
 
 
 def _general_proxy() -> str | None:
-    return picking.general_proxy()
+    # Like the original, with no general proxy configured the environment's proxy (`sys`) is used.
+    return picking.general_proxy() or "sys"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +184,9 @@ def lease_for(caller: Caller, *, exclude: Iterable[int] = ()) -> Lease:
     """
     if caller.account is not None:
         name = caller.key.proxy_name if caller.key is not None else None
-        return Lease(None, dataclasses.replace(caller.account, proxy=proxy_url(name, for_key=True)))
+        return Lease(
+            None, dataclasses.replace(caller.account, proxy=proxy_url(name, for_key=True), public=True)
+        )
     return acquire(alias=caller.pinned_alias, exclude=exclude)
 
 

@@ -27,7 +27,7 @@ def test_auth_comes_first(live, pool_token, fake, path) -> None:
 
 @pytest.mark.parametrize("path", ROUTES)
 def test_the_client_key_must_be_32_bytes_of_hex(live, pool_token, fake, path) -> None:
-    for key in [None, "", "ab" * 31, "zz" * 32, "ab" * 33, "ab" * 16]:
+    for key in ["ab" * 31, "zz" * 32, "ab" * 33, "ab" * 16]:
         response = call(live, path, {}, key=key)
         assert response.status_code == 400, key
         body = response.json()
@@ -103,3 +103,14 @@ def test_a_body_over_the_limit_is_a_413(live, pool_token, fake, settings) -> Non
     assert response.status_code == 413
     assert response.json()["error"] == "request_too_large"
     assert fake.received == []
+
+
+def test_without_a_client_key_the_tokens_own_stands_in(live, pool_token, fake) -> None:
+    # The original makes one up per token: the pool token's own client key goes as x-fs-client-key.
+    for key in (None, ""):
+        assert call(live, "/cpp/models", key=key).status_code == 200
+    first, second = fake.requests_to("CppService/AvailableModels")
+    assert (
+        first.headers["x-fs-client-key"] == first.headers["x-client-key"] == second.headers["x-fs-client-key"]
+    )
+    assert len(first.headers["x-fs-client-key"]) == 64

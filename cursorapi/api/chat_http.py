@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 
+from chatlogs import billing
 from chatsessions import services as sessions
 from cursorapi import outage
 from cursorapi.chat.service import ChatFailure, ChatRun
@@ -142,6 +143,8 @@ async def _sse(
                 else:
                     if isinstance(item[-1], Finish):
                         renderer.metadata = run.metadata()  # type: ignore[attr-defined]
+                        if settings.REAL_USAGE and getattr(renderer, "include_usage", False):
+                            await billing.bill_finish(run, item[-1])  # bounded: REAL_USAGE_WAIT
                     # Events that arrived together leave together: one write for the batch.
                     chunk = b"".join(filter(None, map(renderer.event, item)))
                     if chunk:

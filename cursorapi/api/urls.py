@@ -12,4 +12,5 @@ urlpatterns = [
     path(f"{_base}messages", views.messages, name="messages"),
     path(f"{_base}messages/count_tokens", views.count_tokens, name="count-tokens"),
     path(f"{_base}models", views.models, name="models"),
+    path(f"{_prefix}/raw/models" if _prefix else "raw/models", views.raw_models, name="raw-models"),
 ]

@@ -10,13 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from cursorapi import admission, auth, upstream_client
 from cursorapi.chat import cursor_request
 from cursorapi.chat import options as chat_options
-from cursorapi.chat.catalog import Catalog, catalog, from_upstream
+from cursorapi.chat.catalog import catalog, listed_ids
 from cursorapi.chat.service import ChatFailure, ChatRun, failure_from
 from cursorapi.chat.types import ChatInputError
 from cursorapi.dbwork import db
@@ -26,6 +27,7 @@ from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from runtime import config as runtime_config
 from tokens import services as pool
+from tokens import spend_limit
 
 log = logging.getLogger(__name__)
 
@@ -77,17 +79,27 @@ async def _caller_and_body(request: HttpRequest, error: ErrorFn) -> tuple[auth.C
 
 
 async def _refused(caller: auth.Caller, model_id: str) -> tuple[int, str, str] | None:
-    """A named key's model list and spent budgets, reserving nothing (nothing to check for other
-    callers)."""
-    if not admission.needs_checking(caller):
+    """A named key's model list, spent budgets and monthly spend limit, reserving nothing (nothing
+    to check for other callers)."""
+    if admission.needs_checking(caller):
+        refused = await db(admission.peek)(caller, model_id)
+        if refused is not None:
+            return refused.status, refused.kind, refused.message
+    return await _over_spend(caller)
+
+
+async def _over_spend(caller: auth.Caller) -> tuple[int, str, str] | None:
+    """A named key's monthly spend limit (billed cents, REAL_USAGE)."""
+    if caller.api_key_id is None or spend_limit.cached_unlimited(caller.api_key_id):
         return None
-    refused = await db(admission.peek)(caller, model_id)
-    return None if refused is None else (refused.status, refused.kind, refused.message)
+    return await db(spend_limit.monthly_refusal)(caller.api_key_id)
 
 
 async def _admit(run: ChatRun) -> tuple[int, str, str] | None:
-    """Admit a chat: a named key's model list, and a slot reserved in each of its budgets, held by
-    the run (given back if it never reaches Cursor)."""
+    """Admit a chat: a named key's model list and monthly spend, and a slot reserved in each of its
+    daily budgets, held by the run (given back if it never reaches Cursor)."""
+    if over := await _over_spend(run.caller):
+        return over
     if not admission.needs_checking(run.caller):
         return None
     admitted = await db(admission.admit)(run.caller, run.chat.model.model.id)
@@ -181,36 +193,22 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"input_tokens": 0})
 
 
-async def _refresh_models(cat: Catalog, caller: auth.Caller) -> None:
-    """Fetch Cursor's model list at most every 30 minutes; keep the last good list on failure."""
-    if not cat.stale():
-        return
-    cat.mark_attempt()
-    try:
-        lease = await db(pool.lease_for)(caller)
-        request = pb.AvailableModelsRequest(include_long_context_models=True).SerializeToString()
-        reply = await upstream_client.get().unary(lease.account, hosts.AVAILABLE_MODELS, request)
-        cat.replace(from_upstream(pb.AvailableModelsResponse.FromString(reply.body)))
-    except (UpstreamError, pool.NoTokenAvailable, ValueError) as exc:
-        log.warning("model list refresh failed (%s); serving the last good list", type(exc).__name__)
-
-
 @require_http_methods(["GET"])
 async def models(request: HttpRequest) -> HttpResponse:
     caller = await auth.authenticate(request)
     if caller is None and auth.credential(request):
         return _unauthorized(_openai_error, request)
-    if caller is not None:
-        await _refresh_models(catalog, caller)
+    # Cursor's list is merged in by the periodic refresh (runtime.model_refresh), not here.
     if "anthropic-version" in request.headers:
         data = [
             {
                 "type": "model",
-                "id": m.id,
+                "id": listed,
                 "display_name": m.display_name,
                 "created_at": "2024-01-31T00:00:00Z",
             }
             for m in catalog.models
+            for listed in listed_ids(m)
         ]
         return JsonResponse(
             {
@@ -225,14 +223,14 @@ async def models(request: HttpRequest) -> HttpResponse:
             "object": "list",
             "data": [
                 {
-                    "id": m.id,
+                    "id": listed,
                     "object": "model",
                     "type": "model",
                     "created": 1706659200,
                     "created_at": "2024-01-31T00:00:00Z",
                     "owned_by": m.owned_by,
                     "display_name": m.display_name,
-                    "client_id": m.display_name,
+                    "client_id": m.client_id,
                     "server_id": m.server_id,
                     "supports_thinking": m.thinking,
                     "supports_images": m.images,
@@ -240,6 +238,34 @@ async def models(request: HttpRequest) -> HttpResponse:
                     "supports_non_max_mode": m.non_max,
                 }
                 for m in catalog.models
+                for listed in listed_ids(m)
             ],
+        }
+    )
+
+
+@require_http_methods(["GET"])
+async def raw_models(request: HttpRequest) -> HttpResponse:
+    """Cursor's AvailableModels answer as last received by the periodic refresh (the original's route)."""
+    from runtime import model_store
+
+    record = await db(model_store.stored)()
+    if record is None or record.raw is None or record.refreshed_at is None:
+        return JsonResponse(
+            {
+                "status": "error",
+                "error": "Models data not available",
+                "message": "Cursor's model list has not been fetched yet: the server fetches it every "
+                "MODEL_REFRESH_INTERVAL seconds, or run `manage.py refresh_models`",
+            },
+            status=404,
+        )
+    now = timezone.now()
+    return JsonResponse(
+        {
+            "raw": record.raw,
+            "dur": round((now - record.refreshed_at).total_seconds(), 3),
+            "now": now.isoformat(),
+            "fetch_mode": record.fetch_mode,
         }
     )

@@ -15,7 +15,7 @@ from .types import ChatRequest, Turn
 HUMAN, AI = 1, 2
 CHAT, AGENT = 1, 2
 THINKING_HIGH, THINKING_UNSPECIFIED = 2, 0
-_PLATFORMS = {"MacOS": "darwin", "Windows": "win32", "Linux": "linux"}
+_PLATFORMS = {"MacOS": "darwin", "macOS": "darwin", "Windows": "win32", "Linux": "linux"}
 
 
 def _mcp_tool_name(name: str) -> tuple[str, str]:
@@ -160,7 +160,14 @@ def build(chat: ChatRequest, *, client_version: str, conversation_id: str | None
         unified_mode_name="Agent" if tools else "Ask",
     )
     if chat.system.strip():
-        request.explicit_context.context = chat.system
+        # The original's CONTEXT_FILL_MODE: which of Cursor's context fields carry the system prompt.
+        fill = chat.options.context_fill
+        if fill & 1:
+            request.explicit_context.context = chat.system
+        if fill & 2:
+            request.explicit_context.repo_context = chat.system
+        if fill & 4:
+            request.explicit_context.mode_specific_context = chat.system
     if chat.options.slow_pool:
         request.model_details.enable_slow_pool = True
     if chat.options.long_context:
@@ -174,7 +181,8 @@ def build(chat: ChatRequest, *, client_version: str, conversation_id: str | None
     current.selection.start_position.SetInParent()
     current.selection.end_position.SetInParent()
     env = request.environment_info
-    platform = _PLATFORMS.get(chat.platform, chat.platform)
+    named = chat.platform or chat.options.platform
+    platform = _PLATFORMS.get(named, named)
     if platform.isprintable() and platform.isascii() and platform:
         env.exthost_platform = platform
     if chat.arch.isprintable() and chat.arch.isascii() and chat.arch:

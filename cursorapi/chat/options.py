@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from cursorapi.auth import DYNAMIC, Caller
 from runtime import config as runtime_config
 
@@ -33,4 +35,6 @@ def for_caller(caller: Caller) -> ChatOptions:
         long_context=config["long_context_enabled"],
         web_references=web_references,
         vision_off_by_key=off_by_key,
+        context_fill=settings.CONTEXT_FILL_MODE & 7 or 1,
+        platform=config["emulated_platform"],
     )

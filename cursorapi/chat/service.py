@@ -21,6 +21,7 @@ from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
 from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
+from cursorapi.upstream.headers import Account
 from runtime import config as runtime_config
 from runtime import workers
 from tokens import resting
@@ -134,6 +135,7 @@ class ChatRun:
     dialect: str
     started: float = field(default_factory=time.perf_counter)
     token: Token | None = None
+    account: Account | None = None  # the leased account (for the billed-usage lookup)
     account_label: str = ""
     attempts: int = 0
     first_content_at: float | None = None
@@ -187,6 +189,7 @@ class ChatRun:
                     self.failure.retry_after = exc.retry_after
                 raise self.failure from exc
             self.token = lease.token
+            self.account = lease.account  # for the billed-usage lookup at the end (chatlogs.billing)
             self.start_log()
             self.account_label = lease.token.alias if lease.token else "key"
             sent_before = self.first_content_at is not None

@@ -65,6 +65,11 @@ class Model:
     images: bool = False
     max_mode: bool = False  # supports max mode
     non_max: bool = True  # usable without max mode
+    client_id: str = ""  # Cursor's client name (the original's `client_id`); empty: the display name
+
+    def __post_init__(self) -> None:
+        if not self.client_id:
+            self.client_id = self.display_name
 
 
 @dataclass(slots=True)
@@ -98,6 +103,8 @@ class ChatOptions:
     vision_off_by_key: bool = False  # for the refusal's wording
     # Per request (options are made per request): images counted, bytes fetched.
     images: ImageAllowance = field(default_factory=ImageAllowance, compare=False)
+    platform: str = ""  # emulated_platform: the OS Cursor is told, when the caller names none
+    context_fill: int = 1  # CONTEXT_FILL_MODE bits: 1 context, 2 repo context, 4 mode-specific context
 
 
 @dataclass(slots=True)

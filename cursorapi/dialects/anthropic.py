@@ -6,7 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, instructions
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -24,7 +24,6 @@ from cursorapi.chat.types import (
     ToolCallStart,
     Turn,
 )
-from runtime import config as runtime_config
 
 from . import anthropic_fields as fields
 
@@ -218,7 +217,7 @@ async def parse(
         turns.extend(new)
     return fields.AnthropicChat(
         model=model,
-        system=system or runtime_config.current()["default_instructions"],
+        system=system or instructions.default(),
         turns=turns,
         options=options,
         tools=_tools(body),

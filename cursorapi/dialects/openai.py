@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from cursorapi.chat import images, structured
+from cursorapi.chat import images, instructions, structured
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -28,6 +28,10 @@ from runtime import config as runtime_config
 
 KEEPALIVE = b": keep-alive\n\n"
 DONE = b"data: [DONE]\n\n"
+
+
+# The original's 0.3 accepted these spellings of the two roles; clients written for it still send them.
+ROLE_ALIASES = {"human": "user", "ai": "assistant"}
 
 
 def _text_of(content: Any, param: str, *, allow_images: bool = False) -> tuple[str, list[dict[str, Any]]]:
@@ -179,6 +183,7 @@ async def parse(
         if not isinstance(message, dict):
             raise ChatInputError("each message must be an object", param=param)
         role = message.get("role")
+        role = ROLE_ALIASES.get(role, role) if isinstance(role, str) else role
         if role in ("system", "developer"):
             text, _ = _text_of(message.get("content"), f"{param}.content")
             system.append(text)
@@ -204,7 +209,7 @@ async def parse(
             raise ChatInputError(f"unsupported role {role!r}", param=f"{param}.role")
     chat = ChatRequest(
         model=model,
-        system="\n\n".join(s for s in system if s) or runtime_config.current()["default_instructions"],
+        system="\n\n".join(s for s in system if s) or instructions.default(),
         turns=turns,
         options=options,
         tools=_tools(body),

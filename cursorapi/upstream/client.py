@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,44 @@ class ClientConfig:
     connect_timeout: float = 30.0
     read_timeout: float = 120.0
     max_frame_bytes: int = 32 * 1024 * 1024
+    # The original's reverse proxies: pool traffic to `private_host`, dynamic-key traffic to
+    # `public_host` (a host, or a URL with scheme), Cursor's real host in `x-co`.
+    private_host: str = ""
+    public_host: str = ""
+    tcp_keepalive: tuple[int, int, int] | None = None  # idle seconds, probe interval, probes
+    idle_expiry: float = 60.0  # seconds an idle pooled connection is kept
+
+
+def _socks4_transport(proxy: str, kwargs: dict[str, Any]) -> httpx.AsyncBaseTransport:
+    """SOCKS4 (socks4a: the proxy resolves names), which httpx itself does not speak."""
+    from httpx_socks import AsyncProxyTransport
+
+    remote_dns = proxy.startswith("socks4a://")
+    return AsyncProxyTransport.from_url(
+        "socks4://" + proxy.split("://", 1)[1],
+        rdns=remote_dns,
+        http1=kwargs["http1"],
+        http2=kwargs["http2"],
+        limits=kwargs["limits"],
+    )
+
+
+def _keepalive_transport(
+    keepalive: tuple[int, int, int], kwargs: dict[str, Any], proxy: str | None
+) -> httpx.AsyncHTTPTransport:
+    """A transport whose sockets send TCP keep-alive probes (dead connections found while idle)."""
+    idle, interval, count = keepalive
+    options: list[tuple[int, int, int]] = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
+    for name, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval), ("TCP_KEEPCNT", count)):
+        if hasattr(socket, name) and value > 0:
+            options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
+    return httpx.AsyncHTTPTransport(
+        http1=kwargs["http1"],
+        http2=kwargs["http2"],
+        limits=kwargs["limits"],
+        proxy=proxy if proxy and proxy not in ("non", "sys") else None,
+        socket_options=options,
+    )
 
 
 def _with_hint(error: CursorError, headers: httpx.Headers) -> CursorError:
@@ -84,7 +123,9 @@ class CursorClient:
     def _make_pool(self, proxy: str | None) -> httpx.AsyncClient:
         cfg = self.config
         timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=60)
+        limits = httpx.Limits(
+            max_connections=200, max_keepalive_connections=50, keepalive_expiry=cfg.idle_expiry
+        )
         cleartext = cfg.upstream.startswith("http://")
         kwargs: dict[str, Any] = {
             "timeout": timeout,
@@ -94,11 +135,15 @@ class CursorClient:
             "http1": not cleartext,
             "follow_redirects": False,
         }
+        if proxy and proxy.startswith(("socks4://", "socks4a://")):
+            kwargs["transport"] = _socks4_transport(proxy, kwargs)
+        elif cfg.tcp_keepalive and proxy != "sys":
+            kwargs["transport"] = _keepalive_transport(cfg.tcp_keepalive, kwargs, proxy)
         if proxy == "sys":
             kwargs["trust_env"] = True
         else:
             kwargs["trust_env"] = False
-            if proxy and proxy != "non":
+            if proxy and proxy != "non" and "transport" not in kwargs:  # else the transport has it
                 kwargs["proxy"] = proxy
         return httpx.AsyncClient(**kwargs)
 
@@ -109,8 +154,12 @@ class CursorClient:
 
     # --- addressing ------------------------------------------------------------------------------
 
-    def url(self, host: str, path: str) -> tuple[str, dict[str, str]]:
+    def url(self, host: str, path: str, *, public: bool = False) -> tuple[str, dict[str, str]]:
         """The URL to call, and the Host header to send when an upstream override is set."""
+        reverse = self.config.public_host if public else self.config.private_host
+        if reverse:
+            base = reverse if "://" in reverse else f"https://{reverse}"
+            return base.rstrip("/") + path, {"x-co": host}
         if self.config.upstream:
             return self.config.upstream + path, {"host": host}
         return f"https://{host}{path}", {}
@@ -139,7 +188,7 @@ class CursorClient:
         generator closes the HTTP/2 stream, which is how a client disconnect cancels the upstream call.
         `on_headers` sees the headers of an accepted stream (its Set-Cookie, say) before any message.
         """
-        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        url, host = self.url(self._host(account, endpoint), endpoint.path, public=account.public)
         headers = hdrs.aiserver(
             account,
             client_version=self.config.client_version,
@@ -207,7 +256,7 @@ class CursorClient:
         fs_client_key: str = "",
     ) -> UnaryResponse:
         """One protobuf request, one protobuf response (raw bytes); errors raise CursorError."""
-        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        url, host = self.url(self._host(account, endpoint), endpoint.path, public=account.public)
         body, gzipped = _gzip_if_smaller(message)
         headers = hdrs.aiserver(
             account,
@@ -249,7 +298,7 @@ class CursorClient:
         kind: str = "desktop",
     ) -> Any:
         """A JSON call: `desktop` uses the app's Bearer headers, `dashboard` the browser cookie."""
-        url, host = self.url(endpoint.host, endpoint.path)
+        url, host = self.url(endpoint.host, endpoint.path, public=account.public)
         if kind == "dashboard":
             headers = hdrs.dashboard(account, json_body=payload is not None)
         else:
@@ -282,7 +331,7 @@ class CursorClient:
 
         For calls whose statuses mean something other than success or error, like the login poll's 404.
         """
-        url, host = self.url(self._host(account, endpoint), endpoint.path)
+        url, host = self.url(self._host(account, endpoint), endpoint.path, public=account.public)
         if params:
             url = f"{url}?{urlencode(params)}"
         return await self._request(account.proxy, method, url, {**headers, **host}, content)

@@ -28,6 +28,7 @@ class Account:
     proxy: str | None = field(default=None, repr=False)
     secondary_token: str = field(default="", repr=False)
     user_id: str = ""
+    public: bool = False  # a user's own account (dynamic key): the original's public reverse proxy
 
 
 def desktop_user_agent(client_version: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import struct
 import zlib
@@ -242,7 +243,7 @@ def test_refused_images_are_400s(openai_client, pool_token, fake, settings, visi
 def test_a_model_without_vision_refuses_images(openai_client, pool_token, fake) -> None:
     url = "data:image/png;base64," + base64.b64encode(_png(1, 1)).decode()
     with pytest.raises(openai.BadRequestError, match="does not accept images"):
-        openai_client.chat.completions.create(model="composer-1", messages=_image_message(url))
+        openai_client.chat.completions.create(model="cursor-small", messages=_image_message(url))
 
 
 def test_model_suffixes_resolve(openai_client, pool_token, fake) -> None:
@@ -339,17 +340,19 @@ def test_models_list_has_the_capability_fields(live, fake) -> None:
 
 
 def test_models_refresh_from_cursor_and_survive_its_failure(openai_client, pool_token, fake) -> None:
+    from django.core.management import CommandError, call_command
+
+    assert "composer-2" not in [m.id for m in openai_client.models.list()]
+    assert fake.requests_to("AiService/AvailableModels") == []  # never on a request's path
+    call_command("refresh_models", stdout=io.StringIO())
     ids = [m.id for m in openai_client.models.list()]
-    assert "claude-4.5-opus-high-thinking" in ids  # only in the fake's list
+    assert "composer-2" in ids  # only in the fake's list
     assert len(fake.requests_to("AiService/AvailableModels")) == 1
-    openai_client.models.list()
-    assert len(fake.requests_to("AiService/AvailableModels")) == 1  # fresh for 30 minutes
 
-    from cursorapi.chat.catalog import catalog
-
-    catalog.refreshed_at = None  # stale again, and now Cursor refuses every token
-    fake.revoke(pool_token.primary_token)
-    assert "claude-4.5-opus-high-thinking" in [m.id for m in openai_client.models.list()]
+    fake.revoke(pool_token.primary_token)  # now Cursor refuses every token: the stored list stays
+    with pytest.raises(CommandError):
+        call_command("refresh_models", stdout=io.StringIO())
+    assert "composer-2" in [m.id for m in openai_client.models.list()]
 
 
 def test_empty_messages_content_and_assistant_first(openai_client, pool_token, fake) -> None:

@@ -236,7 +236,7 @@ def test_import_proxies(tmp_path: Path) -> None:
         "proxies": {
             "sys": "sys",
             "corp": "http://u:pw@proxy.example:3128",
-            "old": "socks4://h:1",
+            "old": "gopher://h:1",
             "hidden": "http://u:***@h:1",
         },
         "proxies_count": 4,
@@ -246,10 +246,7 @@ def test_import_proxies(tmp_path: Path) -> None:
     out, err = StringIO(), StringIO()
     call_command("import_proxies", str(path), stdout=out, stderr=err)
     assert "added 2, updated 0, skipped 0, bad 2" in out.getvalue()
-    assert (
-        "old: socks4 proxies are not supported" in err.getvalue()
-        and "hidden: its password is masked" in err.getvalue()
-    )
+    assert "old: proxy must be" in err.getvalue() and "hidden: its password is masked" in err.getvalue()
     assert Proxy.objects.get(is_general=True).url == "http://u:pw@proxy.example:3128"
     out = StringIO()
     call_command("import_proxies", str(path), stdout=out, stderr=StringIO())

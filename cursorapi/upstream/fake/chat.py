@@ -334,6 +334,7 @@ _MODELS = [
     ("gemini-3-pro", "Gemini 3 Pro", "gemini-3-pro-preview", True, True, True, True),
     ("composer-1", "Composer 1", "composer-1", False, False, False, True),
     ("grok-code-fast-1", "Grok Code", "grok-code-fast-1", False, False, False, True),
+    ("composer-2", "Composer 2", "composer-2", False, True, True, True),  # in no built-in table
 ]
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .. import jwt
+from . import usage_events
 from .server import Request, Responder
 
 if TYPE_CHECKING:
@@ -81,27 +81,6 @@ def usage_summary(now: datetime) -> dict[str, Any]:
         },
         "teamUsage": {},
     }
-
-
-def filtered_usage(body: dict[str, Any]) -> dict[str, Any]:
-    now_ms = int(time.time() * 1000)
-    event = {
-        # The real service sends timestamps as strings; clients must accept numbers too.
-        "timestamp": str(now_ms),
-        "model": body.get("modelId", "default"),
-        "kind": "USAGE_EVENT_KIND_INCLUDED_IN_PRO",
-        "maxMode": False,
-        "requestsCosts": 1.0,
-        "isTokenBasedCall": True,
-        "tokenUsage": {
-            "inputTokens": 120,
-            "outputTokens": 48,
-            "cacheWriteTokens": 0,
-            "cacheReadTokens": 16,
-            "totalCents": 0.42,
-        },
-    }
-    return {"totalUsageEventsCount": 1, "usageEventsDisplay": [event]}
 
 
 async def handle(fake: FakeCursor, request: Request, record: Received, responder: Responder) -> None:
@@ -190,4 +169,5 @@ def _route(fake: FakeCursor, request: Request, record: Received) -> tuple[int, b
                 ]
             },
         )
-    return _json(200, filtered_usage(record.json if isinstance(record.json, dict) else {}))
+    body = record.json if isinstance(record.json, dict) else {}
+    return _json(200, usage_events.filtered(fake, token, body))

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tokens", "0004_api_key_daily_use"),
+        ("tokens", "0005_apikey_monthly_spend_limit"),
     ]
 
     operations = [

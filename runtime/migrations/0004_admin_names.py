@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("runtime", "0002_worker_heartbeats"),
+        ("runtime", "0003_model_list"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("chatlogs", "0005_chatlog_owner_and_interrupted"),
+        ("chatlogs", "0006_billed_usage"),
     ]
 
     operations = [

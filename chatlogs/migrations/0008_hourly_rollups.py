@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("chatlogs", "0006_admin_names"),
-        ("tokens", "0005_admin_names"),
+        ("chatlogs", "0007_admin_names"),
+        ("tokens", "0006_admin_names"),
     ]
 
     operations = [
