@@ -3,18 +3,22 @@ stays hidden too."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.views.debug import technical_500_response
 
 from cursorapi.chat import cursor_request
 from cursorapi.upstream import dynamic_key, jwt
 from cursorapi.upstream.headers import Account
 from tests.fixtures import AUTH
+from tokens import services
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_500_page_shows_no_pool_secret(pool_token, settings, monkeypatch) -> None:
+def test_an_api_500_is_json_without_internals(pool_token, settings, monkeypatch) -> None:
     settings.DEBUG = True
 
     def broken(*args, **kwargs):
@@ -28,8 +32,22 @@ def test_a_500_page_shows_no_pool_secret(pool_token, settings, monkeypatch) -> N
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {AUTH}",
     )
-    assert response.status_code == 500
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
     page = response.content.decode()
+    assert "a bug while building" not in page and "Traceback" not in page
+    for secret in (pool_token.primary_token, pool_token.checksum_first, pool_token.client_key, AUTH):
+        assert secret not in page
+
+
+def test_the_debug_page_shows_no_pool_secret(pool_token, settings) -> None:
+    """Django's technical 500 page (DEBUG, HTML routes) goes through our reporter filter."""
+    settings.DEBUG = True
+    request = RequestFactory().post("/admin/", HTTP_AUTHORIZATION=f"Bearer {AUTH}")
+    account = services.account_for(pool_token)  # a local holding every secret of the account
+    try:
+        raise RuntimeError(f"a bug while building the upstream request for {account.proxy}")
+    except RuntimeError:
+        page = technical_500_response(request, *sys.exc_info()).content.decode()
     assert "a bug while building the upstream request" in page and "Account(" in page  # locals shown
     for secret in (
         pool_token.primary_token,

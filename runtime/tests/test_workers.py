@@ -25,7 +25,7 @@ def _record(owner: str, age: float = 0.0) -> ChatLog:
 def _session(name: str, owner: str, age: float = 0.0) -> ChatSession:
     now = timezone.now() - timedelta(seconds=age)
     return ChatSession.objects.create(
-        id=name,
+        session_id=name,
         owner="admin",
         created_at=now,
         last_used_at=now,
@@ -60,7 +60,7 @@ def test_a_silent_workers_records_and_leases_are_released(settings) -> None:
     statuses = {r.pk: (r.status, r.error) for r in ChatLog.objects.all()}
     assert statuses[dead_log.pk] == ("interrupted", workers.INTERRUPTED_ERROR)
     assert statuses[live_log.pk][0] == statuses[mine.pk][0] == "pending"
-    leases = dict(ChatSession.objects.values_list("id", "lease_owner"))
+    leases = dict(ChatSession.objects.values_list("session_id", "lease_owner"))
     assert leases == {"dead": "", "live": "elsewhere:2:1"}
     assert list(Worker.objects.values_list("owner", flat=True)) == ["elsewhere:2:1"]
 
