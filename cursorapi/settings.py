@@ -77,6 +77,7 @@ MIDDLEWARE = [
     "cursorapi.middleware.RequestIdMiddleware",
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
+    "cursorapi.method_not_allowed.JsonMethodNotAllowedMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
 ]
 ADMIN_MIDDLEWARE = [
@@ -153,7 +154,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cursorapi.drf_parser.JsonBodyParser"],
 }
 
 LOGGING = {
@@ -172,6 +173,8 @@ SHARED_TOKEN = env.str("SHARED_TOKEN", default="")
 ROUTE_PREFIX = env.str("ROUTE_PREFIX", default="").rstrip("/")
 REQUEST_BODY_LIMIT = env.int("REQUEST_BODY_LIMIT", default=2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
+# Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security-limits.md.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 # --- Upstream (Cursor) ---------------------------------------------------------------------------
 CURSOR_UPSTREAM = env.str("CURSOR_UPSTREAM", default="").rstrip("/")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cursorapi import auth, upstream_client
+from cursorapi import auth, jsonbody, upstream_client
 from cursorapi.chat import cursor_request
 from cursorapi.chat import options as chat_options
 from cursorapi.chat.catalog import Catalog, catalog, from_upstream
@@ -49,9 +48,9 @@ def _read_json(request: HttpRequest, error: ErrorFn) -> tuple[Any, HttpResponse 
             413, f"request body is larger than {settings.REQUEST_BODY_LIMIT} bytes", "request_too_large"
         )
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, error(400, f"request body is not valid JSON: {exc}", "invalid_request_error")
+        return jsonbody.loads(raw), None
+    except jsonbody.BadJson as exc:
+        return None, error(400, str(exc), "invalid_request_error")
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
