@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from google.protobuf.message import DecodeError, Message
 
 from cursorapi import auth, jsonbody, upstream_client
 from cursorapi.chat import cursor_request
@@ -21,12 +22,13 @@ from cursorapi.chat.types import ChatInputError
 from cursorapi.dbwork import db
 from cursorapi.dialects import anthropic, openai
 from cursorapi.upstream import hosts
-from cursorapi.upstream.errors import UpstreamError
+from cursorapi.upstream.errors import ProtocolError, UpstreamError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from runtime import config as runtime_config
 from tokens import services as pool
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 def _openai_error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
@@ -156,14 +158,22 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         lease = await db(pool.lease_for)(caller)
         message = cursor_request.build(chat, client_version=runtime_config.current()["cursor_client_version"])
         reply = await upstream_client.get().unary(lease.account, hosts.PROMPT_DRY_RUN, message)
+        counts = _decoded(pb.GetPromptDryRunResponse, reply.body)
     except (UpstreamError, pool.NoTokenAvailable) as exc:
         failure = failure_from(exc)
         return _anthropic_error(failure.status, failure.message, failure.kind)
-    counts = pb.GetPromptDryRunResponse.FromString(reply.body)
     for count in (counts.full_conversation_token_count, counts.user_message_token_count):
         if count.HasField("num_tokens"):
             return JsonResponse({"input_tokens": count.num_tokens})
     return JsonResponse({"input_tokens": 0})
+
+
+def _decoded(message_type: type[M], body: bytes) -> M:
+    """Cursor's unary reply, or ProtocolError (an upstream failure, 502) when it is not that message."""
+    try:
+        return message_type.FromString(body)
+    except DecodeError:
+        raise ProtocolError(f"Cursor's {message_type.__name__} does not decode") from None
 
 
 async def _refresh_models(cat: Catalog, caller: auth.Caller) -> None:
@@ -175,7 +185,7 @@ async def _refresh_models(cat: Catalog, caller: auth.Caller) -> None:
         lease = await db(pool.lease_for)(caller)
         request = pb.AvailableModelsRequest(include_long_context_models=True).SerializeToString()
         reply = await upstream_client.get().unary(lease.account, hosts.AVAILABLE_MODELS, request)
-        cat.replace(from_upstream(pb.AvailableModelsResponse.FromString(reply.body)))
+        cat.replace(from_upstream(_decoded(pb.AvailableModelsResponse, reply.body)))
     except (UpstreamError, pool.NoTokenAvailable, ValueError) as exc:
         log.warning("model list refresh failed (%s); serving the last good list", type(exc).__name__)
 

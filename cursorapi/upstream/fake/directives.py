@@ -41,10 +41,11 @@ class Directives:
     gzip: bool = False
     split: bool = False
     stall_ms: int = 0
+    garbage: bool = False  # the reply's text frames carry bytes that are not a protobuf message
 
 
 _INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms"}
-_BOOL_KEYS = {"gzip", "split"}
+_BOOL_KEYS = {"gzip", "split", "garbage"}
 _TEXT_KEYS = {"reply", "thinking", "error"}
 
 
