@@ -173,6 +173,12 @@ SHARED_TOKEN = env.str("SHARED_TOKEN", default="")
 ROUTE_PREFIX = env.str("ROUTE_PREFIX", default="").rstrip("/")
 REQUEST_BODY_LIMIT = env.int("REQUEST_BODY_LIMIT", default=2_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
+# What the HTTP server itself refuses before Django reads a request (cursorapi/http_limits.py):
+# headers larger than this many bytes in total (431), headers not complete this many seconds after
+# a request's first byte, or a body not complete this many seconds after its headers (408).
+REQUEST_HEADER_LIMIT = env.int("REQUEST_HEADER_LIMIT", default=32 * 1024)
+REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=30.0)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=60.0)
 # Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security-limits.md.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
