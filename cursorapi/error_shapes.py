@@ -14,7 +14,7 @@ from typing import Any
 _OPENAI_KINDS = {
     405: "invalid_request_error",
     408: "timeout",
-    413: "invalid_request_error",
+    413: "request_too_large",  # as the chat views' own 413
     431: "invalid_request_error",
 }
 _ANTHROPIC_KINDS = {

@@ -86,7 +86,7 @@ def _exchange(server: tuple[str, int], *parts: bytes, pause: float = 0.0) -> tup
 def test_a_body_over_the_limit_is_refused_before_it_is_read_or_the_caller_checked(server) -> None:
     head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\r\n"
     status, body, elapsed = _exchange(server, head + b"{" * 1000)
-    assert status == 413 and openai_shape(body)
+    assert status == 413 and openai_shape(body) and body["error"]["type"] == "request_too_large"
     assert str(BODY_LIMIT) in body["error"]["message"]
     assert elapsed < 5  # answered at once: neither the 100 MB nor the 1 s body timeout was waited for
 
