@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("cpp.urls")),
     path("", include("analytics.urls")),
     path("", include("runtime.urls")),
+    path("", include("cursorapi.openapi")),
 ]
