@@ -20,18 +20,14 @@ def _send(live, route: Route, content: bytes) -> httpx.Response:
     )
 
 
-def _ids(routes: list[Route]) -> list[str]:
-    return [r.path for r in routes]
-
-
-@pytest.mark.parametrize("route", JSON_ROUTES, ids=_ids(JSON_ROUTES))
-def test_json_nested_too_deep_is_a_400_in_the_routes_shape(live, pool_token, route: Route) -> None:
+# One test walks every route (a live-server test costs a database reset; 25 of them add up).
+def test_json_nested_too_deep_is_a_400_in_the_routes_shape(live, pool_token) -> None:
     deep = b"[" * 100_000 + b"]" * 100_000
-    response = _send(live, route, deep)
-    assert response.status_code == 400, response.text[:300]
-    body = response.json()
-    assert route.shape(body), body
-    assert "nested more than 64 levels" in response.text
+    for route in JSON_ROUTES:
+        response = _send(live, route, deep)
+        assert response.status_code == 400, (route.path, response.text[:300])
+        assert route.shape(response.json()), (route.path, response.text[:300])
+        assert "nested more than 64 levels" in response.text, route.path
 
 
 def test_the_depth_limit_is_a_setting(live, pool_token, settings) -> None:
@@ -44,19 +40,19 @@ def test_the_depth_limit_is_a_setting(live, pool_token, settings) -> None:
     assert response.status_code == 400 and "nested more than 3 levels" in response.text
 
 
-@pytest.mark.parametrize("route", JSON_ROUTES, ids=_ids(JSON_ROUTES))
-def test_a_lone_surrogate_is_a_400_in_the_routes_shape(live, pool_token, route: Route) -> None:
-    if route.chat:
-        payload = (
-            b'{"model": "%s", "max_tokens": 10, "messages": [{"role": "user", "content": "a\\ud800b"}]}'
-            % (MODEL.encode())
-        )
-    else:
-        payload = b'{"name": "\\udc00", "tokens": [], "query": {}}'
-    response = _send(live, route, payload)
-    assert response.status_code == 400, response.text[:300]
-    assert route.shape(response.json())
-    assert "surrogate" in response.text
+def test_a_lone_surrogate_is_a_400_in_the_routes_shape(live, pool_token) -> None:
+    for route in JSON_ROUTES:
+        if route.chat:
+            payload = (
+                b'{"model": "%s", "max_tokens": 10, "messages": [{"role": "user", "content": "a\\ud800b"}]}'
+                % MODEL.encode()
+            )
+        else:
+            payload = b'{"name": "\\udc00", "tokens": [], "query": {}}'
+        response = _send(live, route, payload)
+        assert response.status_code == 400, (route.path, response.text[:300])
+        assert route.shape(response.json()), (route.path, response.text[:300])
+        assert "surrogate" in response.text, route.path
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
@@ -120,13 +116,16 @@ def test_logs_get_still_pages(live) -> None:
     assert response.status_code == 200 and response.json()["status"] == "success"
 
 
-@pytest.mark.parametrize(("method", "route"), WRONG_METHOD, ids=[f"{m} {r.path}" for m, r in WRONG_METHOD])
-def test_a_wrong_method_is_a_json_405_with_allow(live, method: str, route: Route) -> None:
-    response = httpx.request(method, f"{live.url}{route.path}", headers={"Authorization": f"Bearer {AUTH}"})
-    assert response.status_code == 405
-    assert route.method in response.headers["Allow"]
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert route.shape(response.json()), response.json()
+def test_a_wrong_method_is_a_json_405_with_allow(live) -> None:
+    for method, route in WRONG_METHOD:
+        response = httpx.request(
+            method, f"{live.url}{route.path}", headers={"Authorization": f"Bearer {AUTH}"}
+        )
+        where = f"{method} {route.path}"
+        assert response.status_code == 405, where
+        assert route.method in response.headers["Allow"], where
+        assert response.headers["Content-Type"].startswith("application/json"), where
+        assert route.shape(response.json()), (where, response.json())
 
 
 def test_a_chat_with_a_normal_body_still_works(live, pool_token) -> None:

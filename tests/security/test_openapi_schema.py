@@ -22,7 +22,7 @@ from tests.fixtures import AUTH
 
 from .routes import original_shape
 
-EXAMPLES = 8  # per operation
+EXAMPLES = 6  # per operation
 
 
 def test_the_schema_is_served_and_names_the_management_routes(live) -> None:
