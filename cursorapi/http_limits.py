@@ -73,7 +73,8 @@ class LimitedChannel(http.HTTPChannel):
             self._refuse(413, f"the request body is larger than {self.limits.body_bytes} bytes")
             return
         self._body_seen = 0
-        self._deadline = self.callLater(self.limits.body_seconds, self._too_slow, "body")
+        if self.length != 0:  # a body follows (None: chunked); a GET needs no timer
+            self._deadline = self.callLater(self.limits.body_seconds, self._too_slow, "body")
         super().allHeadersReceived()
 
     def rawDataReceived(self, data: bytes) -> None:

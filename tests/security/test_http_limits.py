@@ -137,3 +137,23 @@ def test_requests_within_the_limits_are_served(server) -> None:
         assert response.status_code == 401  # read in full, then the caller checked
         # The same keep-alive connection serves a second request after the first finished.
         assert client.get("/gen-uuid").status_code == 200
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    """One response's head; its body is chunked (Twisted's way with a streamed ASGI body)."""
+    data = b""
+    while not data.endswith(b"0\r\n\r\n"):
+        chunk = sock.recv(65536)
+        assert chunk, data
+        data += chunk
+    return data.partition(b"\r\n\r\n")[0]
+
+
+def test_a_keep_alive_connection_idle_between_requests_is_not_timed_out(server) -> None:
+    request = b"GET /gen-uuid HTTP/1.1\r\nHost: x\r\n\r\n"
+    with socket.create_connection(server, timeout=15) as sock:
+        sock.sendall(request)
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")
+        time.sleep(1.5)  # longer than the header timeout: only a started request is timed
+        sock.sendall(request)
+        assert _read_response(sock).startswith(b"HTTP/1.1 200")
