@@ -46,7 +46,11 @@ async def sessions(request: HttpRequest) -> HttpResponse:
             return _error(400, str(exc), "invalid_request_error")
     if not isinstance(body, dict):
         return _error(400, "the request body must be a JSON object", "invalid_request_error")
-    model = body.get("model", "")
+    model = body.get("model")
+    if model is None:
+        model = ""
+    if not isinstance(model, str):
+        return _error(400, "model must be a string", "invalid_request_error")
     if model:
         try:
             catalog.resolve(model)

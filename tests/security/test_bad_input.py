@@ -128,6 +128,15 @@ def test_a_wrong_method_is_a_json_405_with_allow(live) -> None:
         assert route.shape(response.json()), (where, response.json())
 
 
+@pytest.mark.parametrize("model", [None, 0, False, [], {"id": 1}])
+def test_a_session_with_a_model_that_is_not_a_string(live, model) -> None:
+    response = post(live.url, "/v1/sessions", {"model": model})
+    if model is None:
+        assert response.status_code == 201  # no model: the session takes the request's
+    else:
+        assert response.status_code == 400 and response.json()["error"]["message"] == "model must be a string"
+
+
 def test_a_chat_with_a_normal_body_still_works(live, pool_token) -> None:
     response = post(live.url, "/v1/chat/completions", {"model": MODEL, "messages": user("hello")})
     assert response.status_code == 200
