@@ -40,27 +40,45 @@ def loads(raw: bytes | str, *, max_depth: int | None = None) -> Any:
         raise
     except ValueError as exc:  # UnicodeDecodeError is a ValueError too
         raise BadJson(f"request body is not valid JSON: {exc}") from None
-    _check(value, limit, _SURROGATE_ESCAPE.search(text) is not None)
+    # No more brackets than the limit (some may be inside strings): the body cannot nest deeper.
+    if text.count("[") + text.count("{") > limit and not _within(value, limit):
+        raise BadJson(f"JSON is nested more than {limit} levels deep")
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _check_strings(value)
     return value
 
 
-def _check(value: Any, limit: int, strings: bool) -> None:
-    """Depth within `limit`; with `strings`, every string and key encodable as UTF-8. No recursion."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+def _within(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest at most `limit` deep: one level at a time, no recursion
+    (about half of json.loads's own time on a 500 KB chat, nothing on a typical one)."""
+    level = [value] if type(value) in (dict, list) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > limit:
+            return False
+        below = []
+        for item in level:
+            for inner in item.values() if type(item) is dict else item:
+                kind = type(inner)
+                if kind is dict or kind is list:
+                    below.append(inner)
+        level = below
+    return True
+
+
+def _check_strings(value: Any) -> None:
+    """Every string and key encodable as UTF-8 (no lone surrogates). Depth is already bounded."""
+    stack = [value]
     while stack:
-        item, depth = stack.pop()
+        item = stack.pop()
         if isinstance(item, dict):
-            if depth > limit:
-                raise BadJson(f"JSON is nested more than {limit} levels deep")
             for key, inner in item.items():
-                if strings:
-                    _encodable(key)
-                stack.append((inner, depth + 1))
+                _encodable(key)
+                stack.append(inner)
         elif isinstance(item, list):
-            if depth > limit:
-                raise BadJson(f"JSON is nested more than {limit} levels deep")
-            stack.extend((inner, depth + 1) for inner in item)
-        elif strings and isinstance(item, str):
+            stack.extend(item)
+        elif isinstance(item, str):
             _encodable(item)
 
 
