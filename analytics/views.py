@@ -19,9 +19,9 @@ from .reading import ENDPOINTS, CsvExport, json_page
 T = TypeVar("T")
 
 
-def _can_read_analytics(request: HttpRequest) -> bool:
+async def _can_read_analytics(request: HttpRequest) -> bool:
     """The one gate for these routes: the admin, or a named API key with `can_read_analytics`."""
-    return can_read_analytics(request)
+    return await can_read_analytics(request, lambda fn: _database(request, fn))
 
 
 def _error(status: int, message: str, param: str | None = None) -> JsonResponse:
@@ -31,8 +31,8 @@ def _error(status: int, message: str, param: str | None = None) -> JsonResponse:
     return JsonResponse(body, status=status)
 
 
-def _checked(request: HttpRequest) -> Query | JsonResponse:
-    if not _can_read_analytics(request):
+async def _checked(request: HttpRequest) -> Query | JsonResponse:
+    if not await _can_read_analytics(request):
         return _error(401, "unauthorized: send Authorization: Bearer <admin token>")
     try:
         return parse_query(request.GET, now=timezone.now())
@@ -49,7 +49,7 @@ def _database(request: HttpRequest, fn: Callable[..., T]) -> Callable[..., Await
 
 @require_GET
 async def metrics_json(request: HttpRequest, endpoint: str) -> HttpResponse:
-    query = _checked(request)
+    query = await _checked(request)
     if isinstance(query, JsonResponse):
         return query
     page = await _database(request, json_page)(ENDPOINTS[endpoint], query)
@@ -58,7 +58,7 @@ async def metrics_json(request: HttpRequest, endpoint: str) -> HttpResponse:
 
 @require_GET
 async def metrics_csv(request: HttpRequest, endpoint: str) -> HttpResponse:
-    query = _checked(request)
+    query = await _checked(request)
     if isinstance(query, JsonResponse):
         return query
     export = CsvExport(ENDPOINTS[endpoint], query)

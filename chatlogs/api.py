@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -10,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from cursorapi import auth
+from cursorapi import auth, jsonbody
 from cursorapi.dbwork import db
 from tokens.models import Token
 
@@ -65,9 +64,9 @@ async def logs_get(request: HttpRequest) -> HttpResponse:
     if viewer is None:
         return _error(401, "unauthorized", "Invalid authorization token")
     try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        return _error(400, "invalid_json", "request body is not valid JSON")
+        body = jsonbody.loads(request.body or b"{}")
+    except jsonbody.BadJson as exc:
+        return _error(400, "invalid_json", str(exc))
     if not isinstance(body, dict):
         return _error(400, "invalid_request", "the request body must be an object")
     try:
@@ -106,9 +105,9 @@ async def logs_tokens_get(request: HttpRequest) -> HttpResponse:
     if not auth.is_admin(request):
         return _error(401, "unauthorized", "Invalid authorization token")
     try:
-        aliases = json.loads(request.body or b"[]")
-    except ValueError:
-        return _error(400, "invalid_json", "request body is not valid JSON")
+        aliases = jsonbody.loads(request.body or b"[]")
+    except jsonbody.BadJson as exc:
+        return _error(400, "invalid_json", str(exc))
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         return _error(400, "invalid_request", "the body must be a JSON array of token aliases")
     tokens = await db(_bundles)(aliases)

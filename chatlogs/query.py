@@ -130,13 +130,18 @@ def filtered(query: dict[str, Any], base: QuerySet[ChatLog] | None = None) -> Qu
 FEW_MATCHES = 10_000
 
 
+MAX_PAGE_BOUND = 2**53  # the largest integer a JSON client can send exactly
+
+
 def page(query: dict[str, Any], qs: QuerySet[ChatLog], matching: int | None = None) -> QuerySet[ChatLog]:
     """One page in id order. `matching`, the filter's count when the caller has it, picks the plan."""
     reverse = _flag(query, "reverse") or False
     offset = _number(query, "offset") or 0
     limit = _number(query, "limit")
-    if offset < 0 or (limit is not None and limit < 0):
-        raise BadFilter("offset" if offset < 0 else "limit", "must not be negative")
+    for field, value in (("offset", offset), ("limit", limit)):
+        # A bound the database can hold: 1e308 or an infinity would overflow its integer.
+        if value is not None and not (0 <= value <= MAX_PAGE_BOUND):
+            raise BadFilter(field, f"must be a number from 0 to {MAX_PAGE_BOUND}")
     if matching is not None and matching <= FEW_MATCHES:
         # Ordering by the bare id lets the planner walk the id index and test each row, which on a
         # selective filter means reading the whole table to find a handful; an expression it cannot

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from cursorapi import auth
+from cursorapi import auth, jsonbody
 from cursorapi.chat.catalog import catalog
 from cursorapi.chat.types import ChatInputError
 from cursorapi.dbwork import db
@@ -42,12 +41,16 @@ async def sessions(request: HttpRequest) -> HttpResponse:
     body: Any = {}
     if request.body:
         try:
-            body = json.loads(request.body)
-        except ValueError:
-            return _error(400, "request body is not valid JSON", "invalid_request_error")
+            body = jsonbody.loads(request.body)
+        except jsonbody.BadJson as exc:
+            return _error(400, str(exc), "invalid_request_error")
     if not isinstance(body, dict):
         return _error(400, "the request body must be a JSON object", "invalid_request_error")
-    model = body.get("model", "")
+    model = body.get("model")
+    if model is None:
+        model = ""
+    if not isinstance(model, str):
+        return _error(400, "model must be a string", "invalid_request_error")
     if model:
         try:
             catalog.resolve(model)

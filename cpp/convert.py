@@ -7,6 +7,7 @@ from typing import Any
 
 from google.protobuf.message import DecodeError, Message
 
+from cursorapi import jsonbody
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 
 from . import protojson
@@ -16,18 +17,14 @@ class BadRequest(ValueError):
     """The body cannot be the request: not JSON, or a value that does not fit (the text names it)."""
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def read(raw: bytes, message_type: type[Message]) -> Message:
     """The request message from the JSON body; an empty body is an empty message."""
     if not raw.strip():
         return message_type()
     try:
-        data = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError too
-        raise BadRequest(f"the request body is not valid JSON: {exc}") from exc
+        data = jsonbody.loads(raw)
+    except jsonbody.BadJson as exc:
+        raise BadRequest(str(exc)) from exc
     try:
         return protojson.parse(message_type, data)
     except protojson.BadJson as exc:

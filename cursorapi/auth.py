@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -164,27 +163,25 @@ async def authenticate(request: HttpRequest) -> Caller | None:
     return caller
 
 
-_analytics_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="analytics-key")
 _analytics_seen: dict[str, tuple[float, bool]] = {}
 ANALYTICS_KEY_SECONDS = 10.0  # how long a key's analytics permission is trusted without a query
 
 
 def _analytics_key(digest: str) -> bool:
-    from django.db import close_old_connections
-
     from tokens.models import ApiKey
 
-    close_old_connections()
     return ApiKey.objects.filter(key_hash=digest, enabled=True, can_read_analytics=True).exists()
 
 
 @sensitive_variables("secret")
-def can_read_analytics(request: HttpRequest) -> bool:
+async def can_read_analytics(
+    request: HttpRequest, run: Callable[[Callable[[str], bool]], Callable[[str], Awaitable[bool]]] = db
+) -> bool:
     """The admin, or a named API key allowed to read analytics.
 
-    Callable from sync code and from a running event loop alike (the analytics views call it from
-    async views): there the one indexed lookup runs in a small pool of its own, and its answer is
-    kept for a few seconds, so the loop waits for a query at most once per key per interval.
+    The one indexed lookup runs off the event loop through `run` (the shared database pool unless
+    the view says otherwise); waiting on it from the loop would stall every other request. Its answer
+    is kept for a few seconds, so a key costs a query at most once per interval.
     """
     if is_admin(request):
         return True
@@ -196,12 +193,7 @@ def can_read_analytics(request: HttpRequest) -> bool:
     seen = _analytics_seen.get(digest)
     if seen is not None and seen[0] > now:
         return seen[1]
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        allowed = _analytics_key(digest)
-    else:
-        allowed = _analytics_pool.submit(_analytics_key, digest).result()
+    allowed = await run(_analytics_key)(digest)
     if len(_analytics_seen) > 10_000:
         _analytics_seen.clear()
     _analytics_seen[digest] = (now + ANALYTICS_KEY_SECONDS, allowed)

@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",  # the management API's OpenAPI schema (cursorapi/openapi.py)
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc assets, served locally
     "channels",
     "cursorapi",
     "tokens",
@@ -97,6 +99,7 @@ MIDDLEWARE = [
     "cursorapi.sqlite_guard.SqliteGuardMiddleware",  # before anything reads the database
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
+    "cursorapi.method_not_allowed.JsonMethodNotAllowedMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
 ]
 ADMIN_MIDDLEWARE = [
@@ -175,7 +178,19 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["cursorapi.drf_parser.JsonBodyParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "cursorapi management API",
+    "DESCRIPTION": "The original's token, proxy and key management routes (docs/management.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SECURITY": [{"bearer": []}],
+    "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
 }
 
 LOGGING = {
@@ -224,6 +239,14 @@ REQUEST_BODY_LIMIT = env.int(
     "REQUEST_BODY_LIMIT", default=env.int("REQUEST_BODY_LIMIT_MB", default=0) * 1024 * 1024 or 2_000_000
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
+# What the HTTP server itself refuses before Django reads a request (cursorapi/http_limits.py):
+# headers larger than this many bytes in total (431), headers not complete this many seconds after
+# a request's first byte, or a body not complete this many seconds after its headers (408).
+REQUEST_HEADER_LIMIT = env.int("REQUEST_HEADER_LIMIT", default=32 * 1024)
+REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=30.0)
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=60.0)
+# Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security-limits.md.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 # --- Upstream (Cursor) ---------------------------------------------------------------------------
 CURSOR_UPSTREAM = env.str("CURSOR_UPSTREAM", default="").rstrip("/")

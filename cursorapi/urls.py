@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("analytics.urls")),
     path("", include("runtime.urls")),
     path("", include("cursorapi.compat_urls")),
+    path("", include("cursorapi.openapi")),
 ]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from cursorapi import auth
+from cursorapi import auth, jsonbody
 from cursorapi.dbwork import db
 
 from . import config, services, toml_config
@@ -62,9 +61,9 @@ async def config_set(request: HttpRequest) -> HttpResponse:
             return _error(400, "invalid_toml", str(exc))
     else:
         try:
-            changes = json.loads(request.body or b"{}")
-        except ValueError:
-            return _error(400, "invalid_json", "request body is not valid JSON")
+            changes = jsonbody.loads(request.body or b"{}")
+        except jsonbody.BadJson as exc:
+            return _error(400, "invalid_json", str(exc))
     try:
         changed = await db(services.update)(request.headers["x-config-hash"], changes)
     except config.InvalidConfig as exc:

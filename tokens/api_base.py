@@ -50,6 +50,10 @@ def body(request: Request) -> Any:
 
 
 def _view(methods: list[str], permission: type[BasePermission]) -> Callable[[Callable], Callable]:
+    from cursorapi.openapi import documented
+
+    auth_text = "Bearer AUTH_TOKEN" if permission is IsAdmin else "Bearer AUTH_TOKEN or the shared token"
+
     def wrap(fn: Callable[[Request], Response]) -> Callable:
         def view(request: Request) -> Response:
             try:
@@ -59,7 +63,7 @@ def _view(methods: list[str], permission: type[BasePermission]) -> Callable[[Cal
 
         view.__name__ = fn.__name__
         view.__doc__ = fn.__doc__
-        return api_view(methods)(permission_classes([permission])(view))
+        return documented(fn, methods, auth_text)(api_view(methods)(permission_classes([permission])(view)))
 
     return wrap
 

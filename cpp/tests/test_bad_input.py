@@ -81,7 +81,8 @@ def test_a_body_that_does_not_fit_names_the_field(live, pool_token, fake, path, 
 def test_a_body_that_is_not_json_is_a_400(live, pool_token, fake, content) -> None:
     response = call(live, "/cpp/stream", content=content)
     assert response.status_code == 400
-    assert "not valid JSON" in response.json()["message"]
+    message = response.json()["message"]
+    assert "not valid JSON" in message or "nested more than" in message  # too deep: a limit
     assert fake.received == []
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -13,8 +12,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from google.protobuf.message import DecodeError, Message
 
-from cursorapi import admission, auth, upstream_client
+from cursorapi import admission, auth, jsonbody, upstream_client
 from cursorapi.chat import cursor_request
 from cursorapi.chat import options as chat_options
 from cursorapi.chat.catalog import catalog, listed_ids
@@ -23,13 +23,14 @@ from cursorapi.chat.types import ChatInputError
 from cursorapi.dbwork import db
 from cursorapi.dialects import anthropic, openai
 from cursorapi.upstream import hosts
-from cursorapi.upstream.errors import UpstreamError
+from cursorapi.upstream.errors import ProtocolError, UpstreamError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 from runtime import config as runtime_config
 from tokens import services as pool
 from tokens import spend_limit
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 def _openai_error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None):
@@ -51,9 +52,9 @@ def _read_json(request: HttpRequest, error: ErrorFn) -> tuple[Any, HttpResponse 
             413, f"request body is larger than {settings.REQUEST_BODY_LIMIT} bytes", "request_too_large"
         )
     try:
-        return json.loads(raw), None
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, error(400, f"request body is not valid JSON: {exc}", "invalid_request_error")
+        return jsonbody.loads(raw), None
+    except jsonbody.BadJson as exc:
+        return None, error(400, str(exc), "invalid_request_error")
 
 
 def _headers(request: HttpRequest) -> dict[str, str]:
@@ -183,14 +184,22 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         lease = await db(pool.lease_for)(caller)
         message = cursor_request.build(chat, client_version=runtime_config.current()["cursor_client_version"])
         reply = await upstream_client.get().unary(lease.account, hosts.PROMPT_DRY_RUN, message)
+        counts = _decoded(pb.GetPromptDryRunResponse, reply.body)
     except (UpstreamError, pool.NoTokenAvailable) as exc:
         failure = failure_from(exc)
         return _anthropic_error(failure.status, failure.message, failure.kind)
-    counts = pb.GetPromptDryRunResponse.FromString(reply.body)
     for count in (counts.full_conversation_token_count, counts.user_message_token_count):
         if count.HasField("num_tokens"):
             return JsonResponse({"input_tokens": count.num_tokens})
     return JsonResponse({"input_tokens": 0})
+
+
+def _decoded(message_type: type[M], body: bytes) -> M:
+    """Cursor's unary reply, or ProtocolError (an upstream failure, 502) when it is not that message."""
+    try:
+        return message_type.FromString(body)
+    except DecodeError:
+        raise ProtocolError(f"Cursor's {message_type.__name__} does not decode") from None
 
 
 @require_http_methods(["GET"])

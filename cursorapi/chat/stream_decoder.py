@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from google.protobuf.message import DecodeError
 
+from cursorapi.upstream.errors import ProtocolError
 from cursorapi.upstream.proto import aiserver_pb2 as pb
 
 from .types import (
@@ -81,8 +82,8 @@ class StreamDecoder:
         try:
             message.ParseFromString(payload)
         except DecodeError:
-            log.warning("skipped a chat frame that does not decode (%d bytes)", len(payload))
-            return []
+            # Not a message at all (new fields would decode): a broken upstream, not an empty reply.
+            raise ProtocolError(f"a chat frame of {len(payload)} bytes does not decode") from None
         kind = message.WhichOneof("response")
         if kind == "stream_unified_chat_response":
             return self._response(message.stream_unified_chat_response)

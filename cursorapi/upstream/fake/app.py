@@ -89,6 +89,8 @@ class FakeCursor:
         self.cpp = cpp.FileStore()
         self.admin_api = admin_api.AdminApi()
         self.deep_logins = deep_login.DeepLogins()
+        # Unary paths (suffixes) answered with a body that is not the reply's protobuf message.
+        self.garbled_unary: set[str] = set()
         self.open_streams = 0
         self.cancelled_streams = 0
         self._lock = threading.Lock()
@@ -102,6 +104,7 @@ class FakeCursor:
             self.revoked_tokens.clear()
             self.cancelled_streams = 0
             self.tool_use = self.tool_use_default
+            self.garbled_unary.clear()
         self.cpp.clear()
         self.admin_api.reset()
         self.deep_logins.reset()
@@ -185,6 +188,8 @@ class FakeCursor:
             await self._reject(rejected, False, responder)
             return
         body = reply.SerializeToString()
+        if any(request.path.endswith(suffix) for suffix in self.garbled_unary):
+            body = chat.GARBAGE
         out_headers = [("content-type", "application/proto"), *headers]
         if "gzip" in request.headers.get("accept-encoding", "") and len(body) > 1024:
             body = gzip.compress(body)
@@ -345,6 +350,10 @@ class FakeCursor:
             # {"on": true}: play a tool-using model (see fake/tool_play.py) until turned off or cleared.
             self.tool_use = bool(json.loads(request.body or b"{}").get("on", True))
             body = json.dumps({"on": self.tool_use}).encode()
+        elif request.path == "/__fake__/garble" and request.method == "POST":
+            # {"paths": ["AvailableModels", ...]}: those unary calls answer bytes that do not decode.
+            self.garbled_unary = set(json.loads(request.body or b"{}").get("paths", []))
+            body = b"{}"
         elif request.path == "/__fake__/deep-login" and request.method == "POST":
             # {"approve_after": N}: the first N polls of each login answer 404; null: they all do.
             after = json.loads(request.body or b"{}").get("approve_after", 0)

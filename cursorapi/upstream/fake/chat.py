@@ -108,6 +108,10 @@ def _count_tokens(request: pb.StreamUnifiedChatRequestWithTools) -> int:
     return max(1, chars // 4)
 
 
+# Bytes that are no protobuf message (a truncated varint key): the fake's "broken upstream" payload.
+GARBAGE = b"\xff\xff\xff\xff"
+
+
 def _frame(
     response: pb.StreamUnifiedChatResponse | None = None, *, tool_call=None, force_gzip=False
 ) -> bytes:
@@ -262,6 +266,9 @@ async def stream(
             return
         if d.error and d.error_after is not None and sent >= d.error_after:
             break
+        if d.garbage:  # a well-formed envelope around a payload no protobuf parser accepts
+            await out.frame(encode_frame(GARBAGE, compress=True if gz else None))
+            continue
         await out.frame(_frame(pb.StreamUnifiedChatResponse(text=piece), force_gzip=gz))
     if d.drop_after is not None:
         responder.drop()

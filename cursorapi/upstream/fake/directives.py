@@ -45,10 +45,11 @@ class Directives:
     json: str | None = None  # fenced / plain / invalid: how a JSON reply comes out (fake/structured.py)
     retry_after: int | None = None  # seconds: a Retry-After header on `status`, a hint in error details
     bad_frame: str | None = None  # malformed / oversized / gzip_bomb, after `error_after` text frames
+    garbage: bool = False  # the reply's text frames carry bytes that are not a protobuf message
 
 
 _INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms", "retry_after"}
-_BOOL_KEYS = {"gzip", "split"}
+_BOOL_KEYS = {"gzip", "split", "garbage"}
 _TEXT_KEYS = {"reply", "thinking", "error"}
 BAD_FRAMES = ("malformed", "oversized", "gzip_bomb")
 
