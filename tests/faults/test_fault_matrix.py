@@ -49,7 +49,7 @@ FAULTS: dict[str, Fault] = {
         "`stall_ms=1500`, read timeout 0.4 s", "504", "504", "failure", OK1
     ),
     "connection dropped mid-stream": Fault("`chunks=4 drop_after=2`", "502", IN_BAND, "failure", OK1),
-    "malformed frame": Fault("`bad_frame=malformed`", "200", "200", "success", "ok"),
+    "malformed frame": Fault("`bad_frame=malformed`", "502", "502", "failure", OK1),
     "oversized frame": Fault("`bad_frame=oversized`", "502", "502", "failure", OK1),
     "gzip bomb": Fault("`bad_frame=gzip_bomb`", "502", "502", "failure", OK1),
     "the token's proxy down": Fault("token proxy on a closed port", "502", "502", "failure", OK1),

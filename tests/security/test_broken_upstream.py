@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from tests.api.helpers import last_log, post, sse_events, user
 from tests.fixtures import AUTH
@@ -22,14 +23,16 @@ def test_count_tokens_with_a_reply_that_does_not_decode_is_a_502(live, pool_toke
 
 
 def test_a_models_refresh_that_does_not_decode_keeps_the_last_list(live, pool_token, fake) -> None:
-    from cursorapi.chat.catalog import catalog
+    """The periodic refresh (runtime.model_refresh, off the request path) fails cleanly."""
+    from runtime import model_refresh
 
-    before = [m.id for m in catalog.models]
+    before = httpx.get(f"{live.url}/v1/models", headers={"Authorization": f"Bearer {AUTH}"}).json()["data"]
     fake.garbled_unary = {"AiService/AvailableModels"}
-    response = httpx.get(f"{live.url}/v1/models", headers={"Authorization": f"Bearer {AUTH}"})
-    assert response.status_code == 200
-    assert [m["id"] for m in response.json()["data"]] == before
+    with pytest.raises(model_refresh.RefreshFailed, match="DecodeError"):
+        model_refresh.refresh()
     assert len(fake.requests_to("AiService/AvailableModels")) == 1  # it was asked, and failed
+    response = httpx.get(f"{live.url}/v1/models", headers={"Authorization": f"Bearer {AUTH}"})
+    assert response.status_code == 200 and response.json()["data"] == before
 
 
 def test_the_garble_control_endpoint(live, fake) -> None:
