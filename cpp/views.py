@@ -14,6 +14,7 @@ from google.protobuf.message import DecodeError, Message
 
 from cursorapi import auth
 from cursorapi.upstream import hosts
+from cursorapi.upstream.client import UpstreamBusy
 from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.hosts import Endpoint
 from cursorapi.upstream.proto import aiserver_pb2 as pb
@@ -30,7 +31,10 @@ def _error(status: int, kind: str, message: str) -> JsonResponse:
 
 def _failed(exc: Exception) -> JsonResponse:
     failure = failures.failure_from(exc)
-    return JsonResponse(failures.body(failure), status=failure.status)
+    response = JsonResponse(failures.body(failure), status=failure.status)
+    if isinstance(exc, UpstreamBusy):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def _editor(request: HttpRequest) -> calls.Editor | HttpResponse:

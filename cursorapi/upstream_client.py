@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from cursorapi.upstream.client import ClientConfig, CursorClient
+from cursorapi.upstream.connections import PoolLimits
 from runtime import config as runtime_config
 
 _client: CursorClient | None = None
@@ -17,6 +18,12 @@ def _config() -> ClientConfig:
         connect_timeout=settings.SERVICE_TIMEOUT,
         read_timeout=settings.UPSTREAM_READ_TIMEOUT,
         max_frame_bytes=settings.UPSTREAM_MAX_FRAME_BYTES,
+        limits=PoolLimits(
+            max_calls=settings.UPSTREAM_MAX_CALLS,
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            short_reserve=settings.UPSTREAM_SHORT_CALL_RESERVE,
+            slot_wait=settings.UPSTREAM_SLOT_WAIT,
+        ),
     )
 
 

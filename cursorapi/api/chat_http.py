@@ -81,7 +81,7 @@ async def _serve(run: ChatRun, renderer: Renderer, error_body: ErrorShape) -> Ht
         raise
     if isinstance(first, ChatFailure):
         await _close(run, events, feed)
-        return JsonResponse(error_body(first), status=first.status)
+        return failure_response(first, error_body)
     response = StreamingHttpResponse(
         _sse(run, events, feed, first, renderer), content_type="text/event-stream"
     )
@@ -98,7 +98,7 @@ async def _complete(
         async for batch in events:
             collected.extend(batch)
     except ChatFailure as failure:
-        return JsonResponse(error_body(failure), status=failure.status)
+        return failure_response(failure, error_body)
     except asyncio.CancelledError:
         run.cancelled = True
         raise
@@ -137,6 +137,13 @@ async def _sse(
     finally:
         item = None  # an exception held here would keep this frame, and the request, in a cycle
         await _close(run, events, feed)
+
+
+def failure_response(failure: ChatFailure, error_body: ErrorShape) -> JsonResponse:
+    response = JsonResponse(error_body(failure), status=failure.status)
+    if failure.retry_after is not None:
+        response["Retry-After"] = str(failure.retry_after)
+    return response
 
 
 async def _close(run: ChatRun, events: AsyncIterator[list[Event]], feed: _Feed | None = None) -> None:

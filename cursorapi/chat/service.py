@@ -19,7 +19,7 @@ from cursorapi import upstream_client
 from cursorapi.auth import Caller
 from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
-from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
+from cursorapi.upstream.client import UpstreamBusy, UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
 from runtime import config as runtime_config
 from tokens import services as pool
@@ -51,12 +51,15 @@ _closing: set[asyncio.Future[None]] = set()
 class ChatFailure(Exception):
     """A chat that could not be served: HTTP status and a dialect-neutral error."""
 
-    def __init__(self, status: int, kind: str, message: str, code: str | None = None) -> None:
+    def __init__(
+        self, status: int, kind: str, message: str, code: str | None = None, retry_after: int | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind  # OpenAI-style error type, e.g. rate_limit_error
         self.message = message
         self.code = code
+        self.retry_after = retry_after  # seconds, sent as Retry-After when set
 
 
 def _kind_for(status: int) -> str:
@@ -85,6 +88,8 @@ def failure_from(exc: Exception) -> ChatFailure:
         text = exc.title or exc.message or exc.type
         detail = f": {exc.detail}" if exc.detail and exc.detail != text else ""
         return ChatFailure(status, _kind_for(status), f"Cursor: {text}{detail}", exc.type or exc.code)
+    if isinstance(exc, UpstreamBusy):
+        return ChatFailure(503, "overloaded_error", str(exc), "upstream_busy", retry_after=exc.retry_after)
     if isinstance(exc, UpstreamTimeout):
         return ChatFailure(504, "timeout_error", str(exc), "upstream_timeout")
     if isinstance(exc, UpstreamUnavailable | ProtocolError):

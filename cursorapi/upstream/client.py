@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,10 +14,11 @@ from urllib.parse import urlencode
 import httpx
 
 from . import headers as hdrs
+from .connections import LONG_CALL, PoolLimits, ScalingTransport, UpstreamBusy
 from .errors import CursorError, ProtocolError, UpstreamError
 from .framing import FrameDecoder, Message, decode_unary_body, decode_unary_error, encode_frame
 from .headers import Account
-from .hosts import Endpoint, gcpp_host
+from .hosts import CHAT, Endpoint, gcpp_host
 
 _MAX_ERROR_BODY = 64 * 1024
 _GZIP_THRESHOLD = 1024
@@ -48,6 +50,7 @@ class ClientConfig:
     connect_timeout: float = 30.0
     read_timeout: float = 120.0
     max_frame_bytes: int = 32 * 1024 * 1024
+    limits: PoolLimits = field(default_factory=PoolLimits)
 
 
 def _gzip_if_smaller(body: bytes) -> tuple[bytes, bool]:
@@ -63,6 +66,7 @@ class CursorClient:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         self._pools: dict[tuple[int, str], httpx.AsyncClient] = {}
+        self._ssl: Any = None
 
     # --- connection pools ------------------------------------------------------------------------
 
@@ -77,23 +81,31 @@ class CursorClient:
     def _make_pool(self, proxy: str | None) -> httpx.AsyncClient:
         cfg = self.config
         timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=60)
+        # One connection per lane: ScalingTransport opens lanes as stream slots run out.
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=60)
         cleartext = cfg.upstream.startswith("http://")
-        kwargs: dict[str, Any] = {
-            "timeout": timeout,
-            "limits": limits,
-            "http2": True,
-            # A cleartext upstream (the fake) speaks HTTP/2 with prior knowledge, like TLS+ALPN would.
-            "http1": not cleartext,
-            "follow_redirects": False,
-        }
-        if proxy == "sys":
-            kwargs["trust_env"] = True
-        else:
-            kwargs["trust_env"] = False
-            if proxy and proxy != "non":
-                kwargs["proxy"] = proxy
-        return httpx.AsyncClient(**kwargs)
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()  # loading the CA bundle once, not per connection
+        ssl_context = self._ssl  # not `self`: the transport must not hold its client in a cycle
+
+        def lane(url: httpx.URL) -> httpx.AsyncHTTPTransport:
+            return httpx.AsyncHTTPTransport(
+                verify=ssl_context,
+                limits=limits,
+                http2=True,
+                # A cleartext upstream (the fake) speaks HTTP/2 with prior knowledge, like TLS+ALPN would.
+                http1=not cleartext,
+                trust_env=False,
+                proxy=_system_proxy(url) if proxy == "sys" else proxy if proxy and proxy != "non" else None,
+            )
+
+        route = "system" if proxy == "sys" else "proxy" if proxy and proxy != "non" else "direct"
+        return httpx.AsyncClient(
+            transport=ScalingTransport(lane, cfg.limits, route),
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+        )
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -146,7 +158,10 @@ class CursorClient:
         decoder = FrameDecoder(self.config.max_frame_bytes)
         resp: httpx.Response | None = None
         try:
-            async with self._pool(account.proxy).stream("POST", url, content=body, headers=headers) as resp:
+            pool = self._pool(account.proxy)
+            # A chat may stream for minutes: it leaves the reserved places to short calls.
+            extensions = {LONG_CALL: endpoint.path == CHAT.path}
+            async with pool.stream("POST", url, content=body, headers=headers, extensions=extensions) as resp:
                 if resp.status_code != 200 or resp.headers.get("content-type", "").startswith(
                     "application/json"
                 ):
@@ -288,6 +303,14 @@ class CursorClient:
 _CLOSED_STREAM = httpx.ByteStream(b"")
 
 
+def _system_proxy(url: httpx.URL) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, ALL_PROXY, NO_PROXY), as httpx would."""
+    if urllib.request.proxy_bypass(url.host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
+
+
 async def _cancel_http2_stream(resp: httpx.Response) -> None:
     """Tell Cursor to stop generating: send RST_STREAM(CANCEL) for a response we abandon.
 
@@ -324,6 +347,7 @@ __all__ = [
     "CursorError",
     "ProtocolError",
     "UnaryResponse",
+    "UpstreamBusy",
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnavailable",

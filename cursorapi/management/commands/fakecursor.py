@@ -26,6 +26,12 @@ class Command(BaseCommand):
             action="store_true",
             help="accept checksums whatever time their prefix encodes",
         )
+        parser.add_argument(
+            "--max-streams",
+            type=int,
+            default=100,
+            help="HTTP/2 MAX_CONCURRENT_STREAMS advertised on each connection (default 100, as Cursor)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from cursorapi.upstream import jwt
@@ -38,7 +44,7 @@ class Command(BaseCommand):
         from cursorapi.upstream.fake.server import FakeServer
 
         fake = FakeCursor(checksum_skew_seconds=None if opts["no_clock_check"] else 3 * 3600)
-        server = FakeServer(fake, opts["host"], opts["port"])
+        server = FakeServer(fake, opts["host"], opts["port"], max_streams=opts["max_streams"])
 
         async def main() -> None:
             await server.start()
