@@ -14,9 +14,11 @@ generator and fake) on the other half; `--no-pin` lets them all share every core
 `--sweep` measures long streams instead (several seconds each, like agent turns): at each level that
 many streams open at once (their starts spread so the server is never handed more than
 --sweep-rate new requests a second), one client connection each, through the proxy only. It reports
-TTFT and total p50/p90/p99 against the 1-stream figures, errors, the server's CPU and peak RSS, and
-the upstream connections /metrics showed at the peak. 1,000 streams need about 1,100 file
-descriptors in the server and as many in this process: raise `ulimit -n` past 1024 first.
+TTFT and total p50/p90/p99 against the 1-stream figures (with --sweep-direct, also the same
+streams sent straight to the fake from this process, the harness's own ceiling), errors, the
+server's CPU and peak RSS, and the upstream connections /metrics showed at the peak. 1,000 streams
+need about 1,100 file descriptors in the server and as many in this process: raise `ulimit -n`
+past 1024 first.
 """
 
 from __future__ import annotations
@@ -291,6 +293,11 @@ def main() -> None:
         "--sweep-rate", type=float, default=200, help="--sweep: new streams a second, at most"
     )
     parser.add_argument(
+        "--sweep-direct",
+        action="store_true",
+        help="--sweep: also the same streams from here straight to the fake (the harness's own limit)",
+    )
+    parser.add_argument(
         "--burst",
         action="store_true",
         help="start all clients at once, so that they send in step every round (the worst case)",
@@ -359,7 +366,16 @@ def main() -> None:
             time.sleep(float(os.environ["BENCH_PAUSE"]))
         pids = {"proxy": server.pid, "direct": fake.pid}
         if args.sweep:
-            rows = asyncio.run(sweep(levels, app_port, server.pid, args.sweep_rate))
+            rows = asyncio.run(
+                sweep(
+                    levels,
+                    app_port,
+                    server.pid,
+                    fake.pid,
+                    args.sweep_rate,
+                    fake_port if args.sweep_direct else None,
+                )
+            )
             report_sweep(rows, peak_rss_mb(server.pid), server_cores is not None, args.workers)
             return
         results = asyncio.run(
@@ -488,7 +504,54 @@ async def _upstream_connections(port: int) -> int | None:
     )
 
 
-async def sweep(levels: list[int], app_port: int, server_pid: int, rate: float) -> list[dict]:
+async def _direct_stream(client: CursorClient, account: Account, start_after: float) -> Sample:
+    await asyncio.sleep(start_after)
+    message = pb.ConversationMessage(text=SWEEP_PROMPT, type=1, bubble_id=str(uuid.uuid4()))
+    chat = pb.StreamUnifiedChatRequest(conversation=[message], conversation_id=str(uuid.uuid4()))
+    body = pb.StreamUnifiedChatRequestWithTools(stream_unified_chat_request=chat).SerializeToString()
+    start = time.perf_counter()
+    ttft = None
+    try:
+        async for batch in client.stream(account, hosts.CHAT, body):
+            if ttft is None and any(b"alpha" in payload for payload in batch):
+                ttft = time.perf_counter() - start
+    except Exception:
+        return Sample(None, time.perf_counter() - start, False)
+    return Sample(ttft, time.perf_counter() - start, ttft is not None)
+
+
+async def _direct_level(fake_port: int, c: int, spread: float) -> dict:
+    """The same streams from this process straight to the fake: what the harness itself can do."""
+    account = Account(
+        token=jwt.mint(),
+        checksum_first=checksum.random_hash(),
+        checksum_second=checksum.random_hash(),
+        client_key=checksum.random_hash(),
+        session_id=str(uuid.uuid4()),
+    )
+    client = CursorClient(ClientConfig(upstream=f"http://127.0.0.1:{fake_port}", read_timeout=60))
+    try:
+        if c == 1:
+            samples = [await _direct_stream(client, account, 0.0) for _ in range(3)]
+        else:
+            samples = list(
+                await asyncio.gather(*(_direct_stream(client, account, spread * i / c) for i in range(c)))
+            )
+    finally:
+        await client.aclose()
+    ttft = sorted(s.ttft for s in samples if s.ok and s.ttft is not None)
+    p90 = ttft[min(len(ttft) - 1, round(0.9 * (len(ttft) - 1)))] * 1000 if ttft else float("nan")
+    return {"direct_errors": sum(not s.ok for s in samples), "direct_ttft_p90_ms": round(p90, 1)}
+
+
+async def sweep(
+    levels: list[int],
+    app_port: int,
+    server_pid: int,
+    fake_pid: int,
+    rate: float,
+    fake_port: int | None = None,
+) -> list[dict]:
     body = json.dumps(
         {
             "model": "claude-4.5-sonnet",
@@ -500,7 +563,11 @@ async def sweep(levels: list[int], app_port: int, server_pid: int, rate: float) 
     rows = []
     for c in levels:
         spread = c / rate if c > 1 else 0.0
-        before = cpu_seconds(server_pid)
+        before, fake_before, harness_before = (
+            cpu_seconds(server_pid),
+            cpu_seconds(fake_pid),
+            time.process_time(),
+        )
         started = time.perf_counter()
         if c == 1:  # three streams one after the other: the reference, with more than one sample
             samples = [await _long_stream(app_port, body, 0.0) for _ in range(3)]
@@ -534,10 +601,17 @@ async def sweep(levels: list[int], app_port: int, server_pid: int, rate: float) 
                 "total_p99_ms": pct(total, 99),
                 "server_cpu_s": round(cpu, 2),
                 "server_cpu_pct": round(100 * cpu / wall, 1),
+                # The harness's share: the fake and this load generator share the other core(s).
+                "fake_cpu_s": round(cpu_seconds(fake_pid) - fake_before, 2),
+                "loadgen_cpu_s": round(time.process_time() - harness_before, 2),
+                "wall_s": round(wall, 1),
                 "upstream_connections": connections,
                 "rss_mb": round(peak_rss_mb(server_pid), 1),
             }
         )
+        if fake_port is not None:
+            await asyncio.sleep(1.0)
+            rows[-1].update(await _direct_level(fake_port, c, spread))
         print(json.dumps(rows[-1]), flush=True)
         await asyncio.sleep(1.0)
     return rows
