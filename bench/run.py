@@ -293,6 +293,12 @@ def main() -> None:
         "--sweep-rate", type=float, default=200, help="--sweep: new streams a second, at most"
     )
     parser.add_argument(
+        "--sweep-gap-ms",
+        type=int,
+        default=SWEEP_GAP_MS,
+        help="--sweep: the fake's pause between frames (streams last about 9.5 gaps)",
+    )
+    parser.add_argument(
         "--sweep-direct",
         action="store_true",
         help="--sweep: also the same streams from here straight to the fake (the harness's own limit)",
@@ -321,8 +327,9 @@ def main() -> None:
     levels = [
         int(c) for c in (args.concurrency or ("1,100,300,1000" if args.sweep else "1,50,200")).split(",")
     ]
-    global PROMPT
+    global PROMPT, SWEEP_PROMPT
     PROMPT = PROFILES[args.profile]
+    SWEEP_PROMPT = SWEEP_PROMPT_TEMPLATE.format(gap=args.sweep_gap_ms)
 
     tmp = Path(tempfile.mkdtemp(prefix="cursorapi-bench-"))
     fake_port, app_port = free_port(), free_port()
@@ -457,7 +464,9 @@ async def measure(
 
 # About 7 s a stream: the reply's first words after 3.2 s (a 0.5 s stall, then the fake's frames
 # 0.9 s apart), three more pieces to the end; few frames, as a model's reply over HTTP/2 batches.
-SWEEP_PROMPT = "#fake: stall_ms=500 chunks=4 delay_ms=900 reply='alpha alpha alpha alpha'"
+SWEEP_PROMPT_TEMPLATE = "#fake: stall_ms=500 chunks=4 delay_ms={gap} reply='alpha alpha alpha alpha'"
+SWEEP_GAP_MS = 900
+SWEEP_PROMPT = SWEEP_PROMPT_TEMPLATE.format(gap=SWEEP_GAP_MS)
 
 
 async def _long_stream(port: int, body: bytes, start_after: float) -> Sample:
