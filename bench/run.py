@@ -8,6 +8,17 @@ for non-stream and stream requests at each concurrency measures requests/s, time
 the fake by our upstream client). Prints a table and one JSON line; errors are counted, not hidden.
 On a machine with two or more cores the server runs on its own half of them and the harness (load
 generator and fake) on the other half; `--no-pin` lets them all share every core.
+
+    .venv/bin/python bench/run.py --sweep [--concurrency 1,100,300,1000] [--workers 0]
+
+`--sweep` measures long streams instead (several seconds each, like agent turns): at each level that
+many streams open at once (their starts spread so the server is never handed more than
+--sweep-rate new requests a second), one client connection each, through the proxy only. It reports
+TTFT and total p50/p90/p99 against the 1-stream figures (with --sweep-direct, also the same
+streams sent straight to the fake from this process, the harness's own ceiling), errors, the
+server's CPU and peak RSS, and the upstream connections /metrics showed at the peak. 1,000 streams
+need about 1,100 file descriptors in the server and as many in this process: raise `ulimit -n`
+past 1024 first.
 """
 
 from __future__ import annotations
@@ -265,11 +276,33 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3, help="requests per level = concurrency x rounds")
     parser.add_argument("--min-requests", type=int, default=30)
-    parser.add_argument("--concurrency", default="1,50,200")
+    parser.add_argument(
+        "--concurrency", default=None, help="levels; default 1,50,200 (--sweep: 1,100,300,1000)"
+    )
     parser.add_argument("--tokens", type=int, default=8)
     parser.add_argument("--modes", default="nonstream,stream")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
-    parser.add_argument("--workers", type=int, default=1, help="Daphne processes (manage.py serve --workers)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Daphne processes (manage.py serve --workers); -1: serve's own default (WEB_WORKERS)",
+    )
+    parser.add_argument("--sweep", action="store_true", help="long streams at each concurrency (see above)")
+    parser.add_argument(
+        "--sweep-rate", type=float, default=200, help="--sweep: new streams a second, at most"
+    )
+    parser.add_argument(
+        "--sweep-gap-ms",
+        type=int,
+        default=SWEEP_GAP_MS,
+        help="--sweep: the fake's pause between frames (streams last about 9.5 gaps)",
+    )
+    parser.add_argument(
+        "--sweep-direct",
+        action="store_true",
+        help="--sweep: also the same streams from here straight to the fake (the harness's own limit)",
+    )
     parser.add_argument(
         "--burst",
         action="store_true",
@@ -291,9 +324,12 @@ def main() -> None:
         os.sched_setaffinity(0, harness_cores)  # this process and the fake it starts
     else:
         print("cores: shared by the server, the load generator and the fake")
-    levels = [int(c) for c in args.concurrency.split(",")]
-    global PROMPT
+    levels = [
+        int(c) for c in (args.concurrency or ("1,100,300,1000" if args.sweep else "1,50,200")).split(",")
+    ]
+    global PROMPT, SWEEP_PROMPT
     PROMPT = PROFILES[args.profile]
+    SWEEP_PROMPT = SWEEP_PROMPT_TEMPLATE.format(gap=args.sweep_gap_ms)
 
     tmp = Path(tempfile.mkdtemp(prefix="cursorapi-bench-"))
     fake_port, app_port = free_port(), free_port()
@@ -323,8 +359,9 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
+        workers = [] if args.workers < 0 else ["--workers", str(args.workers)]
         server = subprocess.Popen(
-            [python, "manage.py", "serve", "--port", str(app_port), "--workers", str(args.workers)],
+            [python, "manage.py", "serve", "--port", str(app_port), *workers],
             cwd=ROOT,
             env=env,
             preexec_fn=_on(server_cores),
@@ -335,6 +372,19 @@ def main() -> None:
             print(f"server pid {server.pid}", flush=True)
             time.sleep(float(os.environ["BENCH_PAUSE"]))
         pids = {"proxy": server.pid, "direct": fake.pid}
+        if args.sweep:
+            rows = asyncio.run(
+                sweep(
+                    levels,
+                    app_port,
+                    server.pid,
+                    fake.pid,
+                    args.sweep_rate,
+                    fake_port if args.sweep_direct else None,
+                )
+            )
+            report_sweep(rows, peak_rss_mb(server.pid), server_cores is not None, args.workers)
+            return
         results = asyncio.run(
             measure(
                 levels,
@@ -408,6 +458,199 @@ async def measure(
         await clients.aclose()
         await direct.aclose()
     return out
+
+
+# --- the long-stream sweep ------------------------------------------------------------------------
+
+# About 7 s a stream: the reply's first words after 3.2 s (a 0.5 s stall, then the fake's frames
+# 0.9 s apart), three more pieces to the end; few frames, as a model's reply over HTTP/2 batches.
+SWEEP_PROMPT_TEMPLATE = "#fake: stall_ms=500 chunks=4 delay_ms={gap} reply='alpha alpha alpha alpha'"
+SWEEP_GAP_MS = 900
+SWEEP_PROMPT = SWEEP_PROMPT_TEMPLATE.format(gap=SWEEP_GAP_MS)
+
+
+async def _long_stream(port: int, body: bytes, start_after: float) -> Sample:
+    """One stream on its own raw HTTP/1.1 connection: the cheapest client, so the numbers are the server's."""
+    await asyncio.sleep(start_after)
+    start = time.perf_counter()
+    ttft = None
+    seen = b""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        head = (
+            f"POST /v1/chat/completions HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {AUTH}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode() + body)
+        try:
+            while data := await reader.read(65536):
+                seen = seen[-64:] + data if ttft is not None else seen + data
+                if ttft is None and b"alpha" in seen:
+                    ttft = time.perf_counter() - start
+        finally:
+            writer.close()
+    except OSError:
+        return Sample(None, time.perf_counter() - start, False)
+    ok = ttft is not None and b"[DONE]" in seen
+    return Sample(ttft, time.perf_counter() - start, ok)
+
+
+async def _upstream_connections(port: int) -> int | None:
+    """Connections to the fake that /metrics shows (the one worker that answers)."""
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            text = (
+                await client.get(
+                    f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {AUTH}"}
+                )
+            ).text
+    except httpx.HTTPError:
+        return None
+    return sum(
+        int(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("cursorapi_upstream_connections{")
+    )
+
+
+async def _direct_stream(client: CursorClient, account: Account, start_after: float) -> Sample:
+    await asyncio.sleep(start_after)
+    message = pb.ConversationMessage(text=SWEEP_PROMPT, type=1, bubble_id=str(uuid.uuid4()))
+    chat = pb.StreamUnifiedChatRequest(conversation=[message], conversation_id=str(uuid.uuid4()))
+    body = pb.StreamUnifiedChatRequestWithTools(stream_unified_chat_request=chat).SerializeToString()
+    start = time.perf_counter()
+    ttft = None
+    try:
+        async for batch in client.stream(account, hosts.CHAT, body):
+            if ttft is None and any(b"alpha" in payload for payload in batch):
+                ttft = time.perf_counter() - start
+    except Exception:
+        return Sample(None, time.perf_counter() - start, False)
+    return Sample(ttft, time.perf_counter() - start, ttft is not None)
+
+
+async def _direct_level(fake_port: int, c: int, spread: float) -> dict:
+    """The same streams from this process straight to the fake: what the harness itself can do."""
+    account = Account(
+        token=jwt.mint(),
+        checksum_first=checksum.random_hash(),
+        checksum_second=checksum.random_hash(),
+        client_key=checksum.random_hash(),
+        session_id=str(uuid.uuid4()),
+    )
+    client = CursorClient(ClientConfig(upstream=f"http://127.0.0.1:{fake_port}", read_timeout=60))
+    try:
+        if c == 1:
+            samples = [await _direct_stream(client, account, 0.0) for _ in range(3)]
+        else:
+            samples = list(
+                await asyncio.gather(*(_direct_stream(client, account, spread * i / c) for i in range(c)))
+            )
+    finally:
+        await client.aclose()
+    ttft = sorted(s.ttft for s in samples if s.ok and s.ttft is not None)
+    p90 = ttft[min(len(ttft) - 1, round(0.9 * (len(ttft) - 1)))] * 1000 if ttft else float("nan")
+    return {"direct_errors": sum(not s.ok for s in samples), "direct_ttft_p90_ms": round(p90, 1)}
+
+
+async def sweep(
+    levels: list[int],
+    app_port: int,
+    server_pid: int,
+    fake_pid: int,
+    rate: float,
+    fake_port: int | None = None,
+) -> list[dict]:
+    body = json.dumps(
+        {
+            "model": "claude-4.5-sonnet",
+            "stream": True,
+            "messages": [{"role": "user", "content": SWEEP_PROMPT}],
+        }
+    ).encode()
+    await asyncio.gather(*(_long_stream(app_port, body, i / 50) for i in range(10)))  # warm
+    rows = []
+    for c in levels:
+        spread = c / rate if c > 1 else 0.0
+        before, fake_before, harness_before = (
+            cpu_seconds(server_pid),
+            cpu_seconds(fake_pid),
+            time.process_time(),
+        )
+        started = time.perf_counter()
+        if c == 1:  # three streams one after the other: the reference, with more than one sample
+            samples = [await _long_stream(app_port, body, 0.0) for _ in range(3)]
+            connections = await _upstream_connections(app_port)
+        else:
+            tasks = [asyncio.create_task(_long_stream(app_port, body, spread * i / c)) for i in range(c)]
+            # Every stream has started and none has ended (each lasts about 7 s): the peak.
+            await asyncio.sleep(spread + 1.0)
+            connections = await _upstream_connections(app_port)
+            samples = list(await asyncio.gather(*tasks))
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(server_pid) - before
+        good = [s for s in samples if s.ok]
+        ttft = sorted(s.ttft for s in good if s.ttft is not None)
+        total = sorted(s.total for s in good)
+
+        def pct(values: list[float], p: float) -> float:
+            if not values:
+                return float("nan")
+            return round(values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000, 1)
+
+        rows.append(
+            {
+                "concurrency": c,
+                "errors": len(samples) - len(good),
+                "start_spread_s": round(spread, 2),
+                "ttft_p50_ms": pct(ttft, 50),
+                "ttft_p90_ms": pct(ttft, 90),
+                "ttft_p99_ms": pct(ttft, 99),
+                "total_p50_ms": pct(total, 50),
+                "total_p99_ms": pct(total, 99),
+                "server_cpu_s": round(cpu, 2),
+                "server_cpu_pct": round(100 * cpu / wall, 1),
+                # The harness's share: the fake and this load generator share the other core(s).
+                "fake_cpu_s": round(cpu_seconds(fake_pid) - fake_before, 2),
+                "loadgen_cpu_s": round(time.process_time() - harness_before, 2),
+                "wall_s": round(wall, 1),
+                "upstream_connections": connections,
+                "rss_mb": round(peak_rss_mb(server_pid), 1),
+            }
+        )
+        if fake_port is not None:
+            await asyncio.sleep(1.0)
+            rows[-1].update(await _direct_level(fake_port, c, spread))
+        print(json.dumps(rows[-1]), flush=True)
+        await asyncio.sleep(1.0)
+    return rows
+
+
+def report_sweep(rows: list[dict], rss: float, pinned: bool, workers: int) -> None:
+    base = rows[0]
+    cols = [
+        "concurrency",
+        "errors",
+        "ttft_p50_ms",
+        "ttft_p90_ms",
+        "ttft_p99_ms",
+        "total_p50_ms",
+        "total_p99_ms",
+    ]
+    print(" | ".join(f"{c:>13}" for c in [*cols, "ttft_p90_x1", "total_p99_x1", "cpu_s", "conns"]))
+    for r in rows:
+        ratios = [
+            round(r["ttft_p90_ms"] / base["ttft_p90_ms"], 2),
+            round(r["total_p99_ms"] / base["total_p99_ms"], 2),
+        ]
+        cells = [*(r[c] for c in cols), *ratios, r["server_cpu_s"], r["upstream_connections"]]
+        print(" | ".join(f"{v!s:>13}" for v in cells))
+    print(
+        f"server peak RSS: {rss:.1f} MB; workers: {'default' if workers < 0 else workers}; pinned: {pinned}"
+    )
+    print(
+        json.dumps({"sweep": rows, "server_peak_rss_mb": round(rss, 1), "pinned": pinned, "workers": workers})
+    )
 
 
 def report(results: list[dict], rss: float, pinned: bool) -> None:

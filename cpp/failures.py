@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cursorapi.upstream.client import UpstreamTimeout
+from cursorapi.upstream.client import UpstreamBusy, UpstreamTimeout
 from cursorapi.upstream.errors import CursorError, UpstreamError
 from tokens import resting
 from tokens import services as pool
@@ -44,6 +44,8 @@ def failure_from(exc: Exception) -> Failure:
             if exc.additional_info:
                 details["additional_info"] = dict(exc.additional_info)
         return Failure(status, kind, f"Cursor: {text}", details)
+    if isinstance(exc, UpstreamBusy):
+        return Failure(503, "upstream_busy", str(exc))
     if isinstance(exc, UpstreamTimeout):
         return Failure(504, "timeout", str(exc), {"title": "Timeout", "detail": str(exc)})
     if isinstance(exc, UpstreamError):

@@ -72,5 +72,7 @@ def _lines() -> list[str]:
 async def metrics(request: HttpRequest) -> HttpResponse:
     if not settings.METRICS_PUBLIC and not auth.is_admin(request):
         return HttpResponse("unauthorized\n", status=401, content_type="text/plain")
-    lines = await db(_lines)()
+    from cursorapi import upstream_metrics
+
+    lines = await db(_lines)() + upstream_metrics.lines()
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -256,6 +256,11 @@ GENERAL_GCPP_HOST = env.str("GENERAL_GCPP_HOST", default="Asia")
 SERVICE_TIMEOUT = env.float("SERVICE_TIMEOUT", default=30.0)
 UPSTREAM_READ_TIMEOUT = env.float("UPSTREAM_READ_TIMEOUT", default=120.0)
 UPSTREAM_MAX_FRAME_BYTES = env.int("UPSTREAM_MAX_FRAME_BYTES", default=32 * 1024 * 1024)
+# Per-process limits on calls to Cursor (docs/connections.md); beyond them a 503 with Retry-After.
+UPSTREAM_MAX_CALLS = env.int("UPSTREAM_MAX_CALLS", default=2000)
+UPSTREAM_MAX_CONNECTIONS = env.int("UPSTREAM_MAX_CONNECTIONS", default=64)
+UPSTREAM_SHORT_CALL_RESERVE = env.int("UPSTREAM_SHORT_CALL_RESERVE", default=50)
+UPSTREAM_SLOT_WAIT = env.float("UPSTREAM_SLOT_WAIT", default=2.0)
 ALLOWED_PROVIDERS = env.list("ALLOWED_PROVIDERS", default=["auth0", "google-oauth2", "github"])
 SAFE_HASH = env.bool("SAFE_HASH", default=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from cursorapi.upstream.client import ClientConfig, CursorClient
+from cursorapi.upstream.connections import PoolLimits
 from runtime import config as runtime_config
 
 _client: CursorClient | None = None
@@ -21,6 +22,12 @@ def _config() -> ClientConfig:
         public_host=settings.PUB_REVERSE_PROXY_HOST,
         tcp_keepalive=_keepalive(),
         idle_expiry=60.0 if settings.HTTP2_KEEP_ALIVE_WHILE_IDLE else settings.HTTP2_KEEP_ALIVE_INTERVAL,
+        limits=PoolLimits(
+            max_calls=settings.UPSTREAM_MAX_CALLS,
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            short_reserve=settings.UPSTREAM_SHORT_CALL_RESERVE,
+            slot_wait=settings.UPSTREAM_SLOT_WAIT,
+        ),
     )
 
 

@@ -187,7 +187,10 @@ async def count_tokens(request: HttpRequest) -> HttpResponse:
         counts = _decoded(pb.GetPromptDryRunResponse, reply.body)
     except (UpstreamError, pool.NoTokenAvailable) as exc:
         failure = failure_from(exc)
-        return _anthropic_error(failure.status, failure.message, failure.kind)
+        response = _anthropic_error(failure.status, failure.message, failure.kind)
+        if failure.retry_after is not None:
+            response["Retry-After"] = str(failure.retry_after)
+        return response
     for count in (counts.full_conversation_token_count, counts.user_message_token_count):
         if count.HasField("num_tokens"):
             return JsonResponse({"input_tokens": count.num_tokens})

@@ -19,7 +19,7 @@ from cursorapi import upstream_client
 from cursorapi.auth import Caller
 from cursorapi.dbwork import db
 from cursorapi.upstream import hosts
-from cursorapi.upstream.client import UpstreamTimeout, UpstreamUnavailable
+from cursorapi.upstream.client import UpstreamBusy, UpstreamTimeout, UpstreamUnavailable
 from cursorapi.upstream.errors import CursorError, ProtocolError, UpstreamError
 from cursorapi.upstream.headers import Account
 from runtime import config as runtime_config
@@ -90,6 +90,8 @@ def failure_from(exc: Exception) -> ChatFailure:
         text = exc.title or exc.message or exc.type
         detail = f": {exc.detail}" if exc.detail and exc.detail != text else ""
         return ChatFailure(status, _kind_for(status), f"Cursor: {text}{detail}", exc.type or exc.code)
+    if isinstance(exc, UpstreamBusy):
+        return ChatFailure(503, "overloaded_error", str(exc), "upstream_busy", retry_after=exc.retry_after)
     if isinstance(exc, UpstreamTimeout):
         return ChatFailure(504, "timeout_error", str(exc), "upstream_timeout")
     if isinstance(exc, UpstreamUnavailable | ProtocolError):

@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import socket
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,10 +15,11 @@ from urllib.parse import urlencode
 import httpx
 
 from . import headers as hdrs
+from .connections import LONG_CALL, PoolLimits, ScalingTransport, UpstreamBusy
 from .errors import CursorError, ProtocolError, UpstreamError, parse_wait
 from .framing import FrameDecoder, Message, decode_unary_body, decode_unary_error, encode_frame
 from .headers import Account
-from .hosts import Endpoint, gcpp_host
+from .hosts import CHAT, Endpoint, gcpp_host
 
 _MAX_ERROR_BODY = 64 * 1024
 _GZIP_THRESHOLD = 1024
@@ -55,6 +57,7 @@ class ClientConfig:
     public_host: str = ""
     tcp_keepalive: tuple[int, int, int] | None = None  # idle seconds, probe interval, probes
     idle_expiry: float = 60.0  # seconds an idle pooled connection is kept
+    limits: PoolLimits = field(default_factory=PoolLimits)
 
 
 def _socks4_transport(proxy: str, kwargs: dict[str, Any]) -> httpx.AsyncBaseTransport:
@@ -71,22 +74,14 @@ def _socks4_transport(proxy: str, kwargs: dict[str, Any]) -> httpx.AsyncBaseTran
     )
 
 
-def _keepalive_transport(
-    keepalive: tuple[int, int, int], kwargs: dict[str, Any], proxy: str | None
-) -> httpx.AsyncHTTPTransport:
-    """A transport whose sockets send TCP keep-alive probes (dead connections found while idle)."""
+def _keepalive_options(keepalive: tuple[int, int, int]) -> list[tuple[int, int, int]]:
+    """Socket options for TCP keep-alive probes (dead connections found while idle)."""
     idle, interval, count = keepalive
     options: list[tuple[int, int, int]] = [(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
     for name, value in (("TCP_KEEPIDLE", idle), ("TCP_KEEPINTVL", interval), ("TCP_KEEPCNT", count)):
         if hasattr(socket, name) and value > 0:
             options.append((socket.IPPROTO_TCP, getattr(socket, name), value))
-    return httpx.AsyncHTTPTransport(
-        http1=kwargs["http1"],
-        http2=kwargs["http2"],
-        limits=kwargs["limits"],
-        proxy=proxy if proxy and proxy not in ("non", "sys") else None,
-        socket_options=options,
-    )
+    return options
 
 
 def _with_hint(error: CursorError, headers: httpx.Headers) -> CursorError:
@@ -109,6 +104,7 @@ class CursorClient:
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
         self._pools: dict[tuple[int, str], httpx.AsyncClient] = {}
+        self._ssl: Any = None
 
     # --- connection pools ------------------------------------------------------------------------
 
@@ -123,29 +119,37 @@ class CursorClient:
     def _make_pool(self, proxy: str | None) -> httpx.AsyncClient:
         cfg = self.config
         timeout = httpx.Timeout(cfg.read_timeout, connect=cfg.connect_timeout)
+        # One connection per lane: ScalingTransport opens lanes as stream slots run out.
         limits = httpx.Limits(
-            max_connections=200, max_keepalive_connections=50, keepalive_expiry=cfg.idle_expiry
+            max_connections=1, max_keepalive_connections=1, keepalive_expiry=cfg.idle_expiry
         )
         cleartext = cfg.upstream.startswith("http://")
-        kwargs: dict[str, Any] = {
-            "timeout": timeout,
-            "limits": limits,
-            "http2": True,
-            # A cleartext upstream (the fake) speaks HTTP/2 with prior knowledge, like TLS+ALPN would.
-            "http1": not cleartext,
-            "follow_redirects": False,
-        }
-        if proxy and proxy.startswith(("socks4://", "socks4a://")):
-            kwargs["transport"] = _socks4_transport(proxy, kwargs)
-        elif cfg.tcp_keepalive and proxy != "sys":
-            kwargs["transport"] = _keepalive_transport(cfg.tcp_keepalive, kwargs, proxy)
-        if proxy == "sys":
-            kwargs["trust_env"] = True
-        else:
-            kwargs["trust_env"] = False
-            if proxy and proxy != "non" and "transport" not in kwargs:  # else the transport has it
-                kwargs["proxy"] = proxy
-        return httpx.AsyncClient(**kwargs)
+        if self._ssl is None:
+            self._ssl = httpx.create_ssl_context()  # loading the CA bundle once, not per connection
+        ssl_context = self._ssl  # not `self`: the transport must not hold its client in a cycle
+        socket_options = _keepalive_options(cfg.tcp_keepalive) if cfg.tcp_keepalive else None
+
+        def lane(url: httpx.URL) -> httpx.AsyncBaseTransport:
+            if proxy and proxy.startswith(("socks4://", "socks4a://")):
+                return _socks4_transport(proxy, {"http1": not cleartext, "http2": True, "limits": limits})
+            return httpx.AsyncHTTPTransport(
+                verify=ssl_context,
+                limits=limits,
+                http2=True,
+                # A cleartext upstream (the fake) speaks HTTP/2 with prior knowledge, like TLS+ALPN would.
+                http1=not cleartext,
+                trust_env=False,
+                proxy=_system_proxy(url) if proxy == "sys" else proxy if proxy and proxy != "non" else None,
+                socket_options=socket_options,
+            )
+
+        route = "system" if proxy == "sys" else "proxy" if proxy and proxy != "non" else "direct"
+        return httpx.AsyncClient(
+            transport=ScalingTransport(lane, cfg.limits, route),
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,
+        )
 
     async def aclose(self) -> None:
         pools, self._pools = self._pools, {}
@@ -202,7 +206,10 @@ class CursorClient:
         decoder = FrameDecoder(self.config.max_frame_bytes)
         resp: httpx.Response | None = None
         try:
-            async with self._pool(account.proxy).stream("POST", url, content=body, headers=headers) as resp:
+            pool = self._pool(account.proxy)
+            # A chat may stream for minutes: it leaves the reserved places to short calls.
+            extensions = {LONG_CALL: endpoint.path == CHAT.path}
+            async with pool.stream("POST", url, content=body, headers=headers, extensions=extensions) as resp:
                 if resp.status_code != 200 or resp.headers.get("content-type", "").startswith(
                     "application/json"
                 ):
@@ -350,6 +357,14 @@ class CursorClient:
 _CLOSED_STREAM = httpx.ByteStream(b"")
 
 
+def _system_proxy(url: httpx.URL) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, ALL_PROXY, NO_PROXY), as httpx would."""
+    if urllib.request.proxy_bypass(url.host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(url.scheme) or proxies.get("all")
+
+
 async def _cancel_http2_stream(resp: httpx.Response) -> None:
     """Tell Cursor to stop generating: send RST_STREAM(CANCEL) for a response we abandon.
 
@@ -386,6 +401,7 @@ __all__ = [
     "CursorError",
     "ProtocolError",
     "UnaryResponse",
+    "UpstreamBusy",
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnavailable",

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             action="store_true",
             help="play a tool-using model: call the offered tool that fits, then quote its result",
         )
+        parser.add_argument(
+            "--max-streams",
+            type=int,
+            default=100,
+            help="HTTP/2 MAX_CONCURRENT_STREAMS advertised on each connection (default 100, as Cursor)",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from cursorapi.upstream import jwt
@@ -45,7 +51,7 @@ class Command(BaseCommand):
         fake = FakeCursor(
             checksum_skew_seconds=None if opts["no_clock_check"] else 3 * 3600, tool_use=opts["tool_use"]
         )
-        server = FakeServer(fake, opts["host"], opts["port"])
+        server = FakeServer(fake, opts["host"], opts["port"], max_streams=opts["max_streams"])
 
         async def main() -> None:
             await server.start()

@@ -23,6 +23,9 @@ import h11
 log = logging.getLogger(__name__)
 
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# Streams a client may open at once on one connection: 100, what Cursor's servers (and most HTTP/2
+# servers) advertise, so that tests meet the limit the real service imposes.
+DEFAULT_MAX_STREAMS = 100
 
 
 @dataclass(slots=True)
@@ -116,12 +119,23 @@ class _H2Responder(Responder):
 
 
 class _H2Connection:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        handler: Handler,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+    ) -> None:
         self.reader = reader
         self.writer = writer
         self.handler = handler
         self.h2 = h2.connection.H2Connection(
             h2.config.H2Configuration(client_side=False, header_encoding="utf-8")
+        )
+        # In the first SETTINGS frame, as real servers do. Once the client acknowledges it, h2 refuses
+        # a stream beyond it by ending the connection (GOAWAY): a client that ignores it fails loudly.
+        self.h2.local_settings = h2.settings.Settings(
+            client=False, initial_values={h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: max_streams}
         )
         self.requests: dict[int, tuple[dict[str, str], bytearray]] = {}
         self.tasks: dict[int, asyncio.Task[None]] = {}
@@ -135,7 +149,6 @@ class _H2Connection:
 
     async def run(self, first: bytes) -> None:
         self.h2.initiate_connection()
-        self.h2.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000})
         await self.flush()
         data = first
         try:
@@ -283,10 +296,18 @@ async def _serve_h11(
 class FakeServer:
     """Listens on host:port and hands every request to `handler`."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        max_streams: int = DEFAULT_MAX_STREAMS,
+    ) -> None:
         self.handler = handler
         self.host = host
         self.port = port
+        self.max_streams = max_streams  # HTTP/2 MAX_CONCURRENT_STREAMS; new connections see a change
+        self.connections = 0  # HTTP/2 connections open now
         self._server: asyncio.base_events.Server | None = None
 
     async def start(self) -> None:
@@ -317,7 +338,11 @@ class FakeServer:
                     break
                 first += more
             if first == H2_PREFACE:
-                await _H2Connection(reader, writer, self.handler).run(first)
+                self.connections += 1
+                try:
+                    await _H2Connection(reader, writer, self.handler, self.max_streams).run(first)
+                finally:
+                    self.connections -= 1
             elif first:
                 await _serve_h11(reader, writer, first, self.handler)
         except (ConnectionError, h11.RemoteProtocolError, asyncio.CancelledError):
@@ -331,8 +356,10 @@ class FakeServer:
 class ThreadedFakeServer:
     """Runs a FakeServer on its own event loop in a daemon thread (for tests and the benchmark)."""
 
-    def __init__(self, handler: Handler, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = FakeServer(handler, host, port)
+    def __init__(
+        self, handler: Handler, host: str = "127.0.0.1", port: int = 0, max_streams: int = DEFAULT_MAX_STREAMS
+    ) -> None:
+        self.server = FakeServer(handler, host, port, max_streams)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="fake-cursor", daemon=True)
         self._ready = threading.Event()
