@@ -73,7 +73,7 @@ def test_tool_use_flag_starts_the_fake_in_tool_use_mode(monkeypatch) -> None:
     class Stop(Exception):
         pass
 
-    def fake_server(app, host, port):
+    def fake_server(app, host, port, **options):
         made["tool_use"] = app.tool_use
         raise Stop
 
