@@ -245,7 +245,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
 REQUEST_HEADER_LIMIT = env.int("REQUEST_HEADER_LIMIT", default=32 * 1024)
 REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=30.0)
 REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=60.0)
-# Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security-limits.md.
+# Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security.md.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 
 # --- Upstream (Cursor) ---------------------------------------------------------------------------
