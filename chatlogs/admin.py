@@ -47,7 +47,7 @@ class ChatLogAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["cursorapi/charts.css"]}
 
-    list_select_related = ["api_key"]
+    list_select_related = ["api_key", "billed"]
     # A date filter, not date_hierarchy: the hierarchy aggregates dates over the whole table.
     list_filter = ["status", "dialect", "stream", ("created_at", admin.DateFieldListFilter), "model"]
     search_fields = ["request_id", "token_alias", "error"]
@@ -119,11 +119,22 @@ class ChatLogAdmin(admin.ModelAdmin):
             return "-"
         return f"{obj.total_ms / 1000:.1f} s" if obj.total_ms >= 1000 else f"{obj.total_ms} ms"
 
-    @admin.display(description="tokens in/out")
+    @admin.display(description="tokens in/out (billed)")
     def tokens(self, obj: ChatLog) -> str:
-        if obj.prompt_tokens is None and obj.completion_tokens is None:
-            return "-"
-        return f"{obj.prompt_tokens or 0} / {obj.completion_tokens or 0}"
+        """Our estimate, then what Cursor billed once REAL_USAGE has matched the request."""
+        estimate = "-"
+        if obj.prompt_tokens is not None or obj.completion_tokens is not None:
+            estimate = f"{obj.prompt_tokens or 0} / {obj.completion_tokens or 0}"
+        billed = getattr(obj, "billed", None)
+        if billed is None:
+            return estimate
+        return format_html(
+            '{} <span style="white-space:nowrap">({} / {}, {}¢)</span>',
+            estimate,
+            billed.input + billed.cache_read + billed.cache_write,
+            billed.output,
+            f"{billed.cents:.2f}",
+        )
 
     def _delays(self, obj: ChatLog) -> list:
         if not hasattr(obj, "_chain_delays"):

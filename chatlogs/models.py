@@ -105,6 +105,8 @@ class HourlyRollup(models.Model):
     failures = models.PositiveIntegerField(default=0)
     # Time to first token: counts per logarithmic bin (chatlogs.rollups.ttft_bin), as {bin: count}.
     ttft_bins = models.JSONField(default=dict)
+    # What Cursor billed for these requests (REAL_USAGE), as matched when the hour was rolled up.
+    cents = models.FloatField(default=0.0)
 
     class Meta:
         verbose_name = "hourly roll-up"

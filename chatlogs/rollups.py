@@ -17,11 +17,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import Floor, Ln, Trunc
 from django.utils import timezone
 
-from .models import ChatLog, HourlyRollup
+from .models import BilledUsage, ChatLog, HourlyRollup
 
 BINS_PER_DECADE = 16
 RECOMPUTE_HOURS = 3
@@ -82,6 +82,17 @@ def _rows(start: datetime, end: datetime) -> list[HourlyRollup]:
         if row["bin"] is not None:
             name = str(int(row["bin"]))
             tally.ttft_bins[name] = tally.ttft_bins.get(name, 0) + row["n"]
+    billed = (
+        BilledUsage.objects.filter(log_created_at__gte=start, log_created_at__lt=end)
+        .annotate(at=Trunc("log_created_at", "hour", tzinfo=timezone.get_current_timezone()))
+        .values_list("at", "log__dialect", "log__model", "log__caller", "api_key_id")
+        .annotate(cents=Sum("cents"))
+        .order_by()
+    )
+    for at, dialect, model, caller, key_id, cents in billed:
+        tally = tallies.get((at, dialect, model, caller, key_id))
+        if tally is not None:
+            tally.cents += cents or 0.0
     markers = []
     moment = start
     while moment < end:

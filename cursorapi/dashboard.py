@@ -10,14 +10,15 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from chatlogs import rollups
-from chatlogs.models import ChatLog, HourlyRollup
+from chatlogs.models import BilledUsage, ChatLog, HourlyRollup
 from tokens.models import ApiKey, Health, Token
 
 from . import charts
@@ -58,6 +59,9 @@ class Dashboard:
     ttft_chart: SafeString
     top_models: list[tuple[str, int]] = field(default_factory=list)
     top_keys: list[tuple[str, int]] = field(default_factory=list)
+    # By what Cursor billed (REAL_USAGE), in cents; empty until usage has been reconciled.
+    top_models_cents: list[tuple[str, float]] = field(default_factory=list)
+    top_keys_cents: list[tuple[str, float]] = field(default_factory=list)
     failures: list[ChatLog] = field(default_factory=list)
     ttft_p50: list[float | None] = field(default_factory=list)
     ttft_p95: list[float | None] = field(default_factory=list)
@@ -112,6 +116,8 @@ class _Tally:
     ttft_bins: list[dict[int, int]] = field(default_factory=list)
     models: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     keys: dict[tuple[int | None, str], int] = field(default_factory=lambda: defaultdict(int))
+    model_cents: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    key_cents: dict[tuple[int | None, str], float] = field(default_factory=lambda: defaultdict(float))
 
     def __post_init__(self) -> None:
         self.errors = [0] * self.count
@@ -131,12 +137,24 @@ class _Tally:
 
 def _from_rollups(tally: _Tally, since: datetime, until: datetime, width: timedelta) -> None:
     rows = HourlyRollup.objects.filter(hour__gte=since, hour__lt=until).exclude(dialect="", model="")
-    for row in rows.values_list(
-        "hour", "dialect", "model", "api_key_id", "caller", "requests", "failures", "ttft_bins"
-    ):
-        hour, dialect, model, key_id, caller, n, failed, bins = row
+    fields = (
+        "hour",
+        "dialect",
+        "model",
+        "api_key_id",
+        "caller",
+        "requests",
+        "failures",
+        "ttft_bins",
+        "cents",
+    )
+    for row in rows.values_list(*fields):
+        hour, dialect, model, key_id, caller, n, failed, bins, cents = row
         index = _bucket_of(hour, since, width)
         tally.add(index, dialect, model, (key_id, caller), n, failed)
+        if cents:
+            tally.model_cents[model] += cents
+            tally.key_cents[(key_id, caller)] += cents
         if 0 <= index < tally.count:
             for name, count in bins.items():
                 tally.ttft_bins[index][int(name)] += count
@@ -153,20 +171,36 @@ def _from_log(tally: _Tally, since: datetime, read_from: datetime, width: timede
     )
     for at, dialect, model, key_id, caller, n, failed in rows:
         tally.add(_bucket_of(at, since, width), dialect, model, (key_id, caller), n, failed)
+    billed = (
+        BilledUsage.objects.filter(log_created_at__gte=read_from)
+        .values_list("log__model", "api_key_id", "log__caller")
+        .annotate(cents=Sum("cents"))
+        .order_by()
+    )
+    for model, key_id, caller, cents in billed:
+        tally.model_cents[model] += cents or 0.0
+        tally.key_cents[(key_id, caller)] += cents or 0.0
     for moment, ttft in recent.filter(ttft_ms__isnull=False).values_list("created_at", "ttft_ms"):
         index = _bucket_of(moment, since, width)
         if 0 <= index < tally.count:
             tally.ttft_values[index].append(ttft)
 
 
-def _key_names(keys: dict[tuple[int | None, str], int]) -> list[tuple[str, int]]:
-    merged: dict[str, int] = defaultdict(int)
-    names = dict(
-        ApiKey.objects.filter(pk__in={k for k, _ in keys if k is not None}).values_list("pk", "name")
-    )
-    for (key_id, caller), n in keys.items():
-        merged[names.get(key_id) or f"({caller or 'unknown'})"] += n
-    return sorted(merged.items(), key=lambda item: (-item[1], item[0]))[:5]
+def _key_names(*tallies: dict[tuple[int | None, str], Any]) -> list[dict[str, Any]]:
+    """Each tally (by key id and caller kind) merged by the key's name (or the caller's kind)."""
+    ids = {key_id for tally in tallies for key_id, _ in tally if key_id is not None}
+    names = dict(ApiKey.objects.filter(pk__in=ids).values_list("pk", "name")) if ids else {}
+    merged: list[dict[str, Any]] = []
+    for tally in tallies:
+        by_name: dict[str, Any] = defaultdict(int)
+        for (key_id, caller), value in tally.items():
+            by_name[names.get(key_id) or f"({caller or 'unknown'})"] += value
+        merged.append(by_name)
+    return merged
+
+
+def _top(counts: dict[str, Any], n: int = 5) -> list[tuple[str, Any]]:
+    return sorted(((k, v) for k, v in counts.items() if v), key=lambda item: (-item[1], item[0]))[:n]
 
 
 def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboard:
@@ -217,8 +251,9 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
         + (f"; p50 ranges {min(known):.0f} to {max(known):.0f} ms" if known else "; no streamed replies"),
         unit=" ms",
     )
-    top_models = sorted(tally.models.items(), key=lambda item: (-item[1], item[0]))[:5]
-    top_keys = _key_names(tally.keys)
+    top_models = _top(tally.models)
+    key_requests, key_cents = _key_names(tally.keys, tally.key_cents)
+    top_keys = _top(key_requests)
     failures = list(
         ChatLog.objects.filter(status__in=FAILED, created_at__gte=since)
         .only("id", "created_at", "model", "dialect", "http_status", "error", "status")
@@ -236,6 +271,8 @@ def build(window: str = DEFAULT_WINDOW, now: datetime | None = None) -> Dashboar
         ttft_chart=ttft_chart,
         top_models=top_models,
         top_keys=top_keys,
+        top_models_cents=_top(tally.model_cents),
+        top_keys_cents=_top(key_cents),
         failures=failures,
         ttft_p50=p50,
         ttft_p95=p95,

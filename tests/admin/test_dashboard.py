@@ -190,3 +190,32 @@ def test_token_list_shows_usage_bar_and_why_a_token_rests(admin_client: Client) 
     assert 'title="90%"' in page and "450 / 500" in page
     assert re.search(r"Resting until \d\d:\d\d:\d\d \(Cursor failing\)", page)
     assert '<td class="field-rest">rate limited by Cursor</td>' in page
+
+
+def test_billed_cents_rank_models_and_keys_and_show_in_the_log_list(admin_client: Client) -> None:
+    from chatlogs import rollups
+    from chatlogs.models import BilledUsage
+
+    key = ApiKey.objects.create(name="spender", prefix="sk-sp", key_hash="s" * 64)
+    cheap = _log(150, model="cheap-model", api_key=key, caller="key", prompt_tokens=10, completion_tokens=5)
+    dear = _log(5, model="dear-model", prompt_tokens=10, completion_tokens=5)
+    for log, cents in [(cheap, 0.5), (dear, 12.25)]:
+        BilledUsage.objects.create(
+            log=log, api_key=log.api_key, log_created_at=log.created_at, input=100, output=50, cents=cents
+        )
+    for rolled in (False, True):
+        if rolled:
+            rollups.refresh()  # the older record now comes from the roll-ups, the newer from the log
+        page = admin_client.get("/admin/").content.decode()
+        assert re.search(
+            r'id="top-models-cents">.*?<td>dear-model</td><td>12.25</td>.*?<td>cheap-model</td><td>0.50',
+            page,
+            re.S,
+        )
+        assert re.search(
+            r'id="top-keys-cents">.*?<td>\(unknown\)</td><td>12.25</td>.*?<td>spender</td><td>0.50',
+            page,
+            re.S,
+        )
+    listing = admin_client.get("/admin/chatlogs/chatlog/").content.decode()
+    assert "(100 / 50, 12.25¢)" in listing
