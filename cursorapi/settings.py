@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "cpp",
     "analytics",
     "chatsessions",
+    "storedresponses",
     "runtime",
 ]
 
@@ -248,3 +249,6 @@ SESSION_MAX_TURNS = env.int("SESSION_MAX_TURNS", default=100)  # oldest turns dr
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)
+# Stored /v1/responses (store: true) are kept this many seconds after creation; by default as long
+# as an idle session. Cleaned by the same periodic job interval (SESSION_CLEANUP_INTERVAL).
+RESPONSES_TTL = env.int("RESPONSES_TTL", default=SESSION_TTL)
