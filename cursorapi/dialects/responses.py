@@ -173,7 +173,9 @@ def _tools(body: dict[str, Any]) -> tuple[list[Tool], dict[str, ToolRef], bool]:
                 tools.append(tool)
                 refs[tool.name] = ref
         elif kind in WEB_SEARCH_TOOLS:
-            web = True
+            # `external_web_access: false` (Codex's default "cached" mode) asks for no live fetches;
+            # Cursor has only live search, so that request gets none.
+            web = web or item.get("external_web_access") is not False
         # Other hosted tools (file_search, code_interpreter, computer use, image generation, mcp,
         # local_shell, shell, apply_patch, tool_search): accepted, not offered; see docs/responses.md.
     if body.get("tool_choice") == "none":

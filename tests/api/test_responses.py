@@ -219,6 +219,12 @@ def test_namespace_tools_are_offered_flat_and_called_back_by_namespace(
     assert [t.name for t in sent.mcp_tools] == ["crm__lookup"]
     assert sent.use_web == "full_search"  # web_search maps to Cursor's web search
 
+    fake.clear()
+    openai_client.responses.create(
+        model="claude-4.5-sonnet", input="hi", tools=[{"type": "web_search", "external_web_access": False}]
+    )
+    assert chat_request(fake).use_web == ""  # cached-only search asked: Cursor has only live search
+
 
 def test_reasoning_comes_as_a_reasoning_item_with_summary(live, openai_client, pool_token, fake) -> None:
     response = openai_client.responses.create(
