@@ -38,6 +38,13 @@ def fake(fake_server: ThreadedFakeServer, settings) -> FakeCursor:
     return app
 
 
+@pytest.fixture
+def tool_fake(fake: FakeCursor) -> FakeCursor:
+    """The fake in tool-use mode (docs/fakecursor.md): it plays a model that uses the offered tools."""
+    fake.tool_use = True  # the next test's `fake` fixture clears it
+    return fake
+
+
 @dataclass
 class LiveServer:
     url: str

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -61,3 +62,22 @@ def test_the_command_serves_http1_and_http2_on_one_port() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_tool_use_flag_starts_the_fake_in_tool_use_mode(monkeypatch) -> None:
+    from cursorapi.management.commands import fakecursor
+    from cursorapi.upstream.fake import server
+
+    made = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_server(app, host, port):
+        made["tool_use"] = app.tool_use
+        raise Stop
+
+    monkeypatch.setattr(server, "FakeServer", fake_server)
+    with contextlib.suppress(Stop):
+        call_command(fakecursor.Command(), "--tool-use")
+    assert made == {"tool_use": True}

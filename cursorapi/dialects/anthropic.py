@@ -26,6 +26,8 @@ from cursorapi.chat.types import (
 )
 from runtime import config as runtime_config
 
+from . import anthropic_fields as fields
+
 KEEPALIVE = b'event: ping\ndata: {"type": "ping"}\n\n'
 STOP_REASONS = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
 
@@ -59,13 +61,36 @@ def _result_text(content: Any, param: str) -> str:
         raise ChatInputError("tool_result content must be a string or a list of blocks", param=param)
     parts = []
     for n, block in enumerate(content):
-        if isinstance(block, dict) and block.get("type") == "text" and isinstance(block.get("text"), str):
+        if not isinstance(block, dict):
+            raise ChatInputError("tool_result blocks must be objects", param=f"{param}[{n}]")
+        kind = block.get("type")
+        if kind == "text" and isinstance(block.get("text"), str):
             parts.append(block["text"])
-        elif isinstance(block, dict) and block.get("type") == "image":
+        elif kind == "image":
             parts.append("[image]")
+        elif kind == "tool_reference" and isinstance(block.get("tool_name"), str):
+            parts.append(f"[tool loaded: {block['tool_name']}]")  # a tool search's answer
+        elif kind in ("document", "search_result"):
+            parts.append(_document_text(block))
         else:
-            raise ChatInputError("tool_result blocks must be text or image", param=f"{param}[{n}]")
+            raise ChatInputError(
+                "tool_result blocks must be text, image, document, search_result or tool_reference",
+                param=f"{param}[{n}]",
+            )
     return "\n".join(parts)
+
+
+def _document_text(block: dict[str, Any]) -> str:
+    """The text Cursor can take of a document or search result block; other sources by title."""
+    title = block.get("title") if isinstance(block.get("title"), str) else ""
+    source = block.get("source")
+    text = ""
+    if isinstance(source, dict) and source.get("type") == "text" and isinstance(source.get("data"), str):
+        text = source["data"]
+    elif isinstance(block.get("content"), list):
+        text = "\n".join(str(part.get("text", "")) for part in block["content"] if isinstance(part, dict))
+    head = f"[{block.get('type')}: {title}]" if title else f"[{block.get('type')}]"
+    return f"{head}\n{text}" if text else head
 
 
 async def _turns(role: str, content: Any, param: str, options: ChatOptions) -> list[Turn]:
@@ -111,6 +136,14 @@ async def _turns(role: str, content: Any, param: str, options: ChatOptions) -> l
             signature = str(block.get("signature", "")) or signature
         elif kind == "redacted_thinking" and role == "assistant":
             continue  # nothing Cursor can take back
+        elif kind == "mid_conv_system":
+            texts.append(fields.wrap_system(fields.system_text(block.get("content"), f"{where}.content")))
+        elif kind in ("document", "search_result") and role == "user":
+            texts.append(_document_text(block))
+        elif isinstance(kind, str) and (
+            kind in ("server_tool_use", "container_upload") or kind.endswith("_tool_result")
+        ):
+            continue  # Anthropic's server tools ran these; nothing upstream can replay them
         else:
             raise ChatInputError(
                 f"unsupported content block {kind!r} in a {role} message", param=f"{where}.type"
@@ -139,25 +172,11 @@ def _system(value: Any) -> str:
 
 
 def _tools(body: dict[str, Any]) -> list[Tool]:
-    raw = body.get("tools")
     choice = body.get("tool_choice")
-    if raw is None or (isinstance(choice, dict) and choice.get("type") == "none"):
+    if isinstance(choice, dict) and choice.get("type") == "none":
         return []
-    if not isinstance(raw, list):
-        raise ChatInputError("tools must be a list", param="tools")
-    tools = []
-    for n, item in enumerate(raw):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
-            raise ChatInputError("each tool needs a name", param=f"tools[{n}].name")
-        if "input_schema" not in item and item.get("type"):
-            continue  # Anthropic's server tools (web search, ...) have no meaning upstream
-        schema = item.get("input_schema", {"type": "object", "properties": {}})
-        if not isinstance(schema, dict):
-            raise ChatInputError(
-                "input_schema must be a JSON schema object", param=f"tools[{n}].input_schema"
-            )
-        tools.append(Tool(item["name"], str(item.get("description") or ""), schema))
-    return tools
+    messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+    return fields.tools(body.get("tools"), fields.tool_references(messages))
 
 
 async def parse(
@@ -165,9 +184,8 @@ async def parse(
 ) -> ChatRequest:
     if not isinstance(body, dict):
         raise ChatInputError("the request body must be a JSON object")
-    thinking = body.get("thinking")
-    wants_thinking = isinstance(thinking, dict) and thinking.get("type") == "enabled"
-    model = catalog.resolve(body.get("model"), thinking=wants_thinking)  # type: ignore[arg-type]
+    thinking = fields.thinking(body.get("thinking"))
+    model = catalog.resolve(body.get("model"), thinking=thinking.wanted)  # type: ignore[arg-type]
     max_tokens = body.get("max_tokens")
     if not counting and (not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1):
         raise ChatInputError("max_tokens is required and must be a positive integer", param="max_tokens")
@@ -177,26 +195,70 @@ async def parse(
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
         raise ChatInputError("stream must be a boolean", param="stream")
+    fields.check_shapes(body)
+    response_format = fields.output_format(body)
+    system = _system(body.get("system"))
     turns: list[Turn] = []
     for n, message in enumerate(messages):
         param = f"messages[{n}]"
-        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
-            raise ChatInputError("each message needs role user or assistant", param=f"{param}.role")
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant", "system"):
+            raise ChatInputError("each message needs role user, assistant or system", param=f"{param}.role")
+        if message["role"] == "system":
+            text = fields.system_text(message.get("content"), f"{param}.content")
+            if not turns:  # before the conversation starts it is the system prompt's continuation
+                system = f"{system}\n\n{text}" if system else text
+            elif turns[-1].role == "user":  # kept where it was said: after the user's words
+                turns[-1].text = f"{turns[-1].text}\n\n{fields.wrap_system(text)}".lstrip()
+            else:
+                turns.append(Turn("user", fields.wrap_system(text)))
+            continue
         new = await _turns(message["role"], message.get("content"), f"{param}.content", options)
         if any(t.images for t in new) and not model.model.images:
             raise ChatInputError(f"model {model.requested} does not accept images", param=f"{param}.content")
         turns.extend(new)
-    return ChatRequest(
+    return fields.AnthropicChat(
         model=model,
-        system=_system(body.get("system")) or runtime_config.current()["default_instructions"],
+        system=system or runtime_config.current()["default_instructions"],
         turns=turns,
         options=options,
         tools=_tools(body),
         stream=stream,
         max_tokens=max_tokens if isinstance(max_tokens, int) else None,
+        response_format=response_format,
         platform=headers.get("x-stainless-os", ""),
         arch=headers.get("x-stainless-arch", ""),
+        thinking_display=thinking.display,
     )
+
+
+def _usage(input_tokens: int, output_tokens: int, thinking_tokens: int, cache_read: int) -> dict[str, Any]:
+    """Usage with every field the current spec requires; 0 or null where Cursor has no value."""
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens_details": {"thinking_tokens": thinking_tokens},
+        "server_tool_use": {"web_search_requests": 0, "web_fetch_requests": 0},
+        "service_tier": "standard",
+        "inference_geo": None,
+    }
+
+
+_DELTA_USAGE_KEYS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+    "output_tokens_details",
+    "server_tool_use",
+)
+_DIRECT = {"type": "direct"}
+
+
+def _thinking_tokens(chars: int) -> int:
+    return (chars + 3) // 4 if chars else 0
 
 
 class Renderer:
@@ -209,12 +271,15 @@ class Renderer:
         self.id = "msg_" + secrets.token_hex(12)
         self.model = chat.model.requested
         self.estimated_input = max(1, chat.prompt_chars() // 4)
+        # display "omitted": thinking blocks keep their signature, their text is not sent
+        self.omit_thinking = getattr(chat, "thinking_display", "summarized") == "omitted"
         self._started = False
         self._block: str | None = None  # kind of the open content block
         self._index = -1
+        self._thinking_chars = 0
         self.metadata: dict[str, Any] | None = None  # set before the Finish event is rendered
 
-    def _message(self, content: list[Any], stop_reason: str | None, usage: dict[str, int]) -> dict[str, Any]:
+    def _message(self, content: list[Any], stop_reason: str | None, usage: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": self.id,
             "type": "message",
@@ -223,6 +288,8 @@ class Renderer:
             "content": content,
             "stop_reason": stop_reason,
             "stop_sequence": None,
+            "stop_details": None,
+            "container": None,
             "usage": usage,
         }
 
@@ -230,7 +297,7 @@ class Renderer:
         if self._started:
             return b""
         self._started = True
-        message = self._message([], None, {"input_tokens": self.estimated_input, "output_tokens": 0})
+        message = self._message([], None, _usage(self.estimated_input, 0, 0, 0))
         return _sse("message_start", {"type": "message_start", "message": message}) + KEEPALIVE
 
     def _open(self, kind: str, block: dict[str, Any]) -> bytes:
@@ -257,18 +324,21 @@ class Renderer:
         out = self._start()
         if isinstance(event, TextDelta):
             if self._block != "text":
-                out += self._open("text", {"type": "text", "text": ""})
+                out += self._open("text", {"type": "text", "text": "", "citations": None})
             return out + self._delta({"type": "text_delta", "text": event.text})
         if isinstance(event, ThinkingDelta):
             if self._block != "thinking":
                 out += self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+            self._thinking_chars += len(event.text)
+            if self.omit_thinking:
+                return out or None
             return out + self._delta({"type": "thinking_delta", "thinking": event.text})
         if isinstance(event, ThinkingSignature):
             if self._block != "thinking":
                 out += self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""})
             return out + self._delta({"type": "signature_delta", "signature": event.signature})
         if isinstance(event, ToolCallStart):
-            block = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}}
+            block = {"type": "tool_use", "id": event.id, "name": event.name, "input": {}, "caller": _DIRECT}
             return (
                 out
                 + self._open(f"tool{event.index}", block)
@@ -279,11 +349,18 @@ class Renderer:
         if isinstance(event, ToolCallEnd):
             return out + self._close()
         if isinstance(event, Finish):
-            usage = {"output_tokens": event.usage.completion_tokens if event.usage else 0}
-            if event.usage:
-                usage["input_tokens"] = event.usage.prompt_tokens
-            delta = {"stop_reason": STOP_REASONS[event.reason], "stop_sequence": None}
-            message_delta: dict[str, Any] = {"type": "message_delta", "delta": delta, "usage": usage}
+            usage = self._final_usage(event)
+            delta = {
+                "stop_reason": STOP_REASONS[event.reason],
+                "stop_sequence": None,
+                "stop_details": None,
+                "container": None,
+            }
+            message_delta: dict[str, Any] = {
+                "type": "message_delta",
+                "delta": delta,
+                "usage": {key: usage[key] for key in _DELTA_USAGE_KEYS},
+            }
             if self.metadata:
                 message_delta["cursor_metadata"] = self.metadata
             return (
@@ -293,6 +370,15 @@ class Renderer:
                 + _sse("message_stop", {"type": "message_stop"})
             )
         return out or None
+
+    def _final_usage(self, finish: Finish) -> dict[str, Any]:
+        got = finish.usage
+        return _usage(
+            got.prompt_tokens if got else self.estimated_input,
+            got.completion_tokens if got else 0,
+            _thinking_tokens(self._thinking_chars),
+            got.cache_read_tokens if got else 0,
+        )
 
     def error_event(self, message: str, kind: str, code: str | None) -> bytes:
         return _sse("error", error_body(message, kind))
@@ -304,13 +390,15 @@ class Renderer:
         for event in events:
             if isinstance(event, TextDelta):
                 if not content or content[-1]["type"] != "text":
-                    content.append({"type": "text", "text": ""})
+                    content.append({"type": "text", "text": "", "citations": None})
                 content[-1]["text"] += event.text
             elif isinstance(event, ThinkingDelta | ThinkingSignature):
                 if not content or content[-1]["type"] != "thinking":
                     content.append({"type": "thinking", "thinking": "", "signature": ""})
                 if isinstance(event, ThinkingDelta):
-                    content[-1]["thinking"] += event.text
+                    self._thinking_chars += len(event.text)
+                    if not self.omit_thinking:
+                        content[-1]["thinking"] += event.text
                 else:
                     content[-1]["signature"] += event.signature
             elif isinstance(event, ToolCallStart):
@@ -319,7 +407,7 @@ class Renderer:
                     "id": event.id,
                     "name": event.name,
                     "input": "",
-                    "_": 1,
+                    "caller": _DIRECT,
                 }
                 content.append(calls[event.index])
             elif isinstance(event, ToolCallDelta):
@@ -327,20 +415,11 @@ class Renderer:
             elif isinstance(event, Finish):
                 finish = event
         for call in calls.values():
-            del call["_"]
             try:
                 call["input"] = json.loads(call["input"] or "{}")
             except ValueError:
                 call["input"] = {"_raw": call["input"]}
-        usage = finish.usage
-        message = self._message(
-            content,
-            STOP_REASONS[finish.reason],
-            {
-                "input_tokens": usage.prompt_tokens if usage else self.estimated_input,
-                "output_tokens": usage.completion_tokens if usage else 0,
-            },
-        )
+        message = self._message(content, STOP_REASONS[finish.reason], self._final_usage(finish))
         if self.metadata:
             message["cursor_metadata"] = self.metadata
         return message

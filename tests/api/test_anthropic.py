@@ -65,9 +65,14 @@ def test_stream_event_sequence(live, pool_token, fake) -> None:
     assert payloads[6] == {
         "type": "content_block_start",
         "index": 1,
-        "content_block": {"type": "text", "text": ""},
+        "content_block": {"type": "text", "text": "", "citations": None},
     }
-    assert payloads[-2]["delta"] == {"stop_reason": "end_turn", "stop_sequence": None}
+    assert payloads[-2]["delta"] == {
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "stop_details": None,
+        "container": None,
+    }
 
 
 def test_sdk_stream_accumulates_thinking_and_text(anthropic_client, pool_token, fake) -> None:

@@ -26,6 +26,11 @@ class Command(BaseCommand):
             action="store_true",
             help="accept checksums whatever time their prefix encodes",
         )
+        parser.add_argument(
+            "--tool-use",
+            action="store_true",
+            help="play a tool-using model: call the offered tool that fits, then quote its result",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from cursorapi.upstream import jwt
@@ -37,7 +42,9 @@ class Command(BaseCommand):
         from cursorapi.upstream.fake.app import FakeCursor
         from cursorapi.upstream.fake.server import FakeServer
 
-        fake = FakeCursor(checksum_skew_seconds=None if opts["no_clock_check"] else 3 * 3600)
+        fake = FakeCursor(
+            checksum_skew_seconds=None if opts["no_clock_check"] else 3 * 3600, tool_use=opts["tool_use"]
+        )
         server = FakeServer(fake, opts["host"], opts["port"])
 
         async def main() -> None:

@@ -78,8 +78,11 @@ RPCS: dict[str, Rpc] = {
 class FakeCursor:
     """The request handler. Thread-safe enough for tests that read `received` from another thread."""
 
-    def __init__(self, *, checksum_skew_seconds: float | None = 3 * 3600) -> None:
+    def __init__(self, *, checksum_skew_seconds: float | None = 3 * 3600, tool_use: bool = False) -> None:
         self.checksum_skew_seconds = checksum_skew_seconds
+        # Play a tool-using model when no `#fake:` line scripts the turn (fake/tool_play.py).
+        self.tool_use_default = tool_use
+        self.tool_use = tool_use
         self.received: list[Received] = []
         self.revoked_users: set[str] = set()
         self.revoked_tokens: set[tuple[str, str]] = set()  # (user id, randomness)
@@ -98,6 +101,7 @@ class FakeCursor:
             self.revoked_users.clear()
             self.revoked_tokens.clear()
             self.cancelled_streams = 0
+            self.tool_use = self.tool_use_default
         self.cpp.clear()
         self.admin_api.reset()
         self.deep_logins.reset()
@@ -337,6 +341,10 @@ class FakeCursor:
             lifetime = -3600 if params.get("expired") else 60 * 24 * 3600
             token_type = "web" if params.get("type") == "web" else "session"
             body = json.dumps({"token": jwt.mint(lifetime=lifetime, token_type=token_type)}).encode()
+        elif request.path == "/__fake__/tool-use" and request.method == "POST":
+            # {"on": true}: play a tool-using model (see fake/tool_play.py) until turned off or cleared.
+            self.tool_use = bool(json.loads(request.body or b"{}").get("on", True))
+            body = json.dumps({"on": self.tool_use}).encode()
         elif request.path == "/__fake__/deep-login" and request.method == "POST":
             # {"approve_after": N}: the first N polls of each login answer 404; null: they all do.
             after = json.loads(request.body or b"{}").get("approve_after", 0)

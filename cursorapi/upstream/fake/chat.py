@@ -12,6 +12,7 @@ from ..errors import CursorError
 from ..framing import encode_end_stream, encode_frame
 from ..proto import aiserver_pb2 as pb
 from . import directives as fd
+from . import tool_play
 from .server import Request, Responder
 
 if TYPE_CHECKING:
@@ -167,6 +168,13 @@ async def stream(
         await responder.send(encode_end_stream(error))
         await responder.end()
         return
+    if fake.tool_use and d == fd.Directives():
+        # Tool-use mode (docs/fakecursor.md): without directives, play a model that uses the tools.
+        play = tool_play.plan(request)
+        if play is not None and play.tool is not None:
+            d.tool_calls.append(fd.ToolCall(play.tool, play.arguments))
+        elif play is not None:
+            d.reply = play.reply
     if d.status is not None and d.status != 200:
         error = cursor_error(d.error or _code_for_status(d.status))
         body = json.dumps(error.to_unary_json()).encode()

@@ -10,6 +10,7 @@ sets what the fake answers. Values may be quoted shell-style; `\\n` in a value i
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 
@@ -104,9 +105,18 @@ def _apply(d: Directives, key: str, value: str) -> None:
         raise DirectiveError(f"unknown directive {key!r}")
 
 
+_REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
+
+
+def without_system_text(text: str) -> str:
+    """The user's own words: agents (and the Anthropic dialect) put system text in user turns as
+    `<system-reminder>` blocks, which the fake, like a model, does not answer."""
+    return _REMINDER.sub("", text)
+
+
 def default_reply(user_text: str) -> str:
     """Without directives the reply is a fixed function of the last user message."""
-    text = " ".join(user_text.split())
+    text = " ".join(without_system_text(user_text).split())
     return f"Fake Cursor reply to: {text}" if text else "Fake Cursor reply to an empty message."
 
 
