@@ -84,7 +84,7 @@ async def create(request: HttpRequest) -> HttpResponse:
         return history
     try:
         options = chat_options.for_caller(caller)
-        call = await responses.parse(body, catalog, _headers(request), options, history)
+        call = await responses.parse(body, catalog, _headers(request), options, history=history)
     except ChatInputError as exc:
         return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
     chat = call.chat
