@@ -398,6 +398,13 @@ def _number(body: dict[str, Any], key: str, default: float) -> float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else default
 
 
+def _echo_tool(tool: Any) -> Any:
+    """A tool as the response lists it: a function tool with every field the spec requires."""
+    if isinstance(tool, dict) and tool.get("type") == "function":
+        return {"description": None, "parameters": None, "strict": None, **tool}
+    return tool
+
+
 def _echo(body: dict[str, Any], model: str, previous_id: str | None, store: bool) -> dict[str, Any]:
     """The Response object's fields that restate the request (every field the spec requires)."""
     reasoning = body.get("reasoning") if isinstance(body.get("reasoning"), dict) else {}
@@ -435,7 +442,7 @@ def _echo(body: dict[str, Any], model: str, previous_id: str | None, store: bool
             "verbosity": text.get("verbosity", "medium"),
         },
         "tool_choice": body.get("tool_choice", "auto"),
-        "tools": body.get("tools") if isinstance(body.get("tools"), list) else [],
+        "tools": [_echo_tool(t) for t in body["tools"]] if isinstance(body.get("tools"), list) else [],
         "top_logprobs": body.get("top_logprobs") if isinstance(body.get("top_logprobs"), int) else 0,
         "top_p": _number(body, "top_p", 1.0),
         "presence_penalty": _number(body, "presence_penalty", 0.0),
