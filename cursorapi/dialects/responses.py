@@ -298,9 +298,9 @@ def _listed(item: dict[str, Any], kind: str | None) -> dict[str, Any]:
 
 
 async def _turns(
-    items: list[Any], options: ChatOptions
+    items: list[Any], options: ChatOptions, *, keep_items: bool
 ) -> tuple[list[str], list[Turn], list[dict[str, Any]]]:
-    """System texts, conversation turns, and the items with ids (as input_items lists them)."""
+    """System texts, conversation turns, and (to store) the items with ids as input_items lists them."""
     system: list[str] = []
     turns: list[Turn] = []
     listed: list[dict[str, Any]] = []
@@ -321,7 +321,8 @@ async def _turns(
         if not isinstance(item, dict):
             raise ChatInputError("input items must be objects", param=param)
         kind = item.get("type") or ("message" if "role" in item else None)
-        listed.append(_listed(item, kind))
+        if keep_items:
+            listed.append(_listed(item, kind))
         if kind == "message":
             role = item.get("role")
             text, pictures = await _content(
@@ -494,7 +495,7 @@ async def parse(
         raw = []
     elif not isinstance(raw, list):
         raise ChatInputError("input must be a string or a list of items", param="input")
-    system, turns, listed = await _turns(raw, options)
+    system, turns, listed = await _turns(raw, options, keep_items=store)
     if any(t.images for t in turns) and not model.model.images:
         raise ChatInputError(f"model {model.requested} does not accept images", param="input")
     history = history or []
@@ -599,8 +600,15 @@ class Renderer:
         return self._emit(kind, {"response": self.response})
 
     def _start(self) -> bytes:
+        """`response.created` and `response.in_progress`: one serialisation of the response for both."""
         self._started = True
-        return self._snapshot("response.created") + self._snapshot("response.in_progress")
+        snapshot = json.dumps(self.response).encode()
+        out = b""
+        for kind in ("response.created", "response.in_progress"):
+            head = f'{{"type":"{kind}","sequence_number":{self.seq},"response":'.encode()
+            out += _sse(kind, head + snapshot + b"}")
+            self.seq += 1
+        return out
 
     # --- items ------------------------------------------------------------------------------------
 

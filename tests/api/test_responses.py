@@ -439,3 +439,37 @@ def test_retention_follows_responses_ttl_and_the_cleanup_command(
         openai_client.responses.retrieve(old.id)
     call_command("cleanup_responses", stdout=io.StringIO())
     assert list(StoredResponse.objects.values_list("pk", flat=True)) == [new.id]
+
+
+def test_a_client_disconnect_cancels_the_upstream_request(live, pool_token, fake) -> None:
+    import time
+
+    from storedresponses.models import StoredResponse
+
+    payload = {"model": "claude-4.5-sonnet", "input": "#fake: chunks=30 delay_ms=100", "stream": True}
+    with httpx.stream(
+        "POST", f"{live.url}/v1/responses", json=payload, headers={"Authorization": f"Bearer {AUTH}"}
+    ) as response:
+        for line in response.iter_lines():
+            if line.startswith("event: response.output_text.delta"):
+                break
+    deadline = time.time() + 5
+    while fake.cancelled_streams < 1 and time.time() < deadline:
+        time.sleep(0.02)
+    assert fake.cancelled_streams == 1
+    log = last_log()
+    assert (log.dialect, log.status, log.http_status) == ("responses", "cancelled", 499)
+    assert not StoredResponse.objects.exists()  # an unfinished response is not stored
+
+
+def test_keepalives_flow_while_cursor_is_silent(live, pool_token, fake, settings) -> None:
+    settings.SSE_KEEPALIVE_S = 0.15
+    payload = {
+        "model": "claude-4.5-sonnet",
+        "input": "#fake: reply=late chunks=2 delay_ms=700",
+        "stream": True,
+    }
+    names = [name for name, _ in sse_events(post(live.url, "/v1/responses", payload).text)]
+    first_delta = names.index("response.output_text.delta")
+    assert ":" in names[first_delta:]  # comments while the second frame is awaited
+    assert names[-1] == "response.completed"
