@@ -206,3 +206,39 @@ SCHEMAS = [
 def test_built_arguments_validate_against_their_schema(schema):
     intent = tool_play._Intent.of("run `ls` on data.csv", "/w")
     jsonschema.validate(tool_play.build_arguments(schema, intent), schema)
+
+
+def test_thinking_models_think_first(anthropic_client, pool_token, tool_fake):
+    message = anthropic_client.messages.create(
+        model=MODEL,
+        max_tokens=2000,
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        tools=AGENT_TOOLS,
+        messages=user("run `ls`"),
+    )
+    assert [b.type for b in message.content] == ["thinking", "tool_use"]
+    assert message.content[0].thinking == "The user asks: run `ls`. The Bash tool fits; calling it."
+    plain = anthropic_client.messages.create(model=MODEL, max_tokens=100, messages=user("hi"))
+    assert [b.type for b in plain.content] == ["text"]  # a model without thinking does not
+
+
+def test_without_a_read_tool_the_shell_reads(openai_client, pool_token, tool_fake):
+    def tool(name: str, properties: dict) -> dict:
+        schema = {"type": "object", "properties": properties, "required": list(properties)}
+        return {"type": "function", "function": {"name": name, "description": "", "parameters": schema}}
+
+    tools = [
+        tool("view_image", {"path": {"type": "string"}}),  # Codex's: for pictures, not text
+        tool("shell_command", {"command": {"type": "string"}}),
+    ]
+    reply = openai_client.chat.completions.create(
+        model=MODEL,
+        tools=tools,
+        messages=[
+            {"role": "system", "content": "<env>\n  Working directory: /srv/app\n</env>"},
+            {"role": "user", "content": "What does notes.txt say?"},
+        ],
+    )
+    call = reply.choices[0].message.tool_calls[0]
+    assert call.function.name == "shell_command"
+    assert json.loads(call.function.arguments) == {"command": "cat /srv/app/notes.txt"}

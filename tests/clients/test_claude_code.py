@@ -43,7 +43,8 @@ def claude(tmp_path: Path, live, pool_token, monkeypatch):
             "ANTHROPIC_BASE_URL": live.url,
             "ANTHROPIC_API_KEY": AUTH,
             "ANTHROPIC_MODEL": MODEL,
-            "ANTHROPIC_SMALL_FAST_MODEL": MODEL,
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL": MODEL,  # its background model, had it any work
+            "CLAUDE_CODE_MAX_CONTEXT_TOKENS": "200000",  # the window it cannot know for our model ids
             "CLAUDE_CONFIG_DIR": str(home / ".claude"),
             "DISABLE_TELEMETRY": "1",
             "DISABLE_AUTOUPDATER": "1",

@@ -175,6 +175,8 @@ async def stream(
             d.tool_calls.append(fd.ToolCall(play.tool, play.arguments))
         elif play is not None:
             d.reply = play.reply
+        if request.stream_unified_chat_request.thinking_level:  # a thinking model thinks first
+            d.thinking = tool_play.thoughts(play, user_text)
     if d.status is not None and d.status != 200:
         error = cursor_error(d.error or _code_for_status(d.status))
         body = json.dumps(error.to_unary_json()).encode()

@@ -29,6 +29,7 @@ QUOTE_LIMIT = 4000  # characters of a tool result quoted back; agents send whole
 
 _SHELL_NAMES = re.compile(r"bash|shell|exec|command|terminal|run", re.I)
 _READ_NAMES = re.compile(r"read|cat|view|open|file", re.I)
+_IMAGE_NAMES = re.compile(r"image|picture|screenshot", re.I)  # Codex's view_image reads no text
 _SHELL_WORDS = re.compile(r"\b(run|execute|exec|shell|command|bash)\b", re.I)
 _BACKTICKED = re.compile(r"`([^`\n]+)`")
 _RUN_REST = re.compile(r"\b(?:run|execute)\s+(?:the\s+command\s+)?(.+)", re.I | re.S)
@@ -84,6 +85,16 @@ def plan(request: pb.StreamUnifiedChatRequestWithTools) -> Play | None:
     workdir = _workdir(chat.explicit_context.context) or _workdir(said)
     arguments = build_arguments(choice.schema, _Intent.of(text, workdir))
     return Play(tool=choice.name, arguments=json.dumps(arguments))
+
+
+def thoughts(play: Play | None, user_text: str) -> str:
+    """What a thinking model thinks before this turn: deterministic, and short."""
+    asked = " ".join(without_system_text(user_text).split())[:200]
+    if play is not None and play.tool is not None:
+        return f"The user asks: {asked}. The {play.tool} tool fits; calling it."
+    if play is not None:
+        return "The tool has answered; I will quote its result."
+    return f"The user asks: {asked}. I will answer directly."
 
 
 # --- where the conversation stands ------------------------------------------------------------------
@@ -162,11 +173,16 @@ _PATH_KEYS = ("file_path", "path", "filepath", "filename", "file", "absolute_pat
 
 def choose(tools: list[Offered], text: str) -> Offered | None:
     shell = [t for t in tools if _SHELL_NAMES.search(t.name) and _has_property(t, _COMMAND_KEYS)]
-    reader = [t for t in tools if _READ_NAMES.search(t.name) and _has_property(t, _PATH_KEYS)]
+    reader = [
+        t
+        for t in tools
+        if _READ_NAMES.search(t.name) and not _IMAGE_NAMES.search(t.name) and _has_property(t, _PATH_KEYS)
+    ]
     if shell and (_SHELL_WORDS.search(text) or _BACKTICKED.search(text)):
         return _shortest(shell)
-    if reader and _PATH.search(text):
-        return _shortest(reader)
+    if _PATH.search(text) and (reader or shell):
+        # An agent without a read tool (Codex) reads with its shell: `cat <path>`.
+        return _shortest(reader or shell)
     words = {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOP}
     best, best_score = None, 0
     for tool in tools:
