@@ -33,6 +33,10 @@ def _comply(url: str, fmt: str) -> dict:
         "--timeout",
         "30",
     ]
+    # llm-comply 0.5's table of event names has `response.reasoning_summary.delta`/`.done`, while the
+    # spec it ships (and OpenAI's SDK) name them `response.reasoning_summary_text.delta`/`.done`, as
+    # we send them: that one complaint is the checker's bug (docs/responses.md), and only it is excused.
+    argv += ["-i", "unknown SSE event type: response.reasoning_summary_text."]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert done.stdout.strip(), done.stderr[-3000:]
     return json.loads(done.stdout)
