@@ -469,3 +469,47 @@ def test_keepalives_flow_while_cursor_is_silent(live, pool_token, fake, settings
     first_event = names.index("response.created")
     assert first_event >= 2 and set(names[:first_event]) == {":"}  # comments while Cursor is silent
     assert names[-1] == "response.completed"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"input": [1]},
+        {"input": [{"type": "message", "role": "user", "content": [1]}]},
+        {"input": [{"type": "message", "role": "user", "content": {"a": 1}}]},
+        {"input": [{"type": "message", "role": "robot", "content": "x"}]},
+        {"input": [{"type": "message", "role": "user", "content": [{"type": "input_image"}]}]},
+        {"input": [{"type": "message", "role": "user", "content": [{"type": "input_file", "file_id": "f"}]}]},
+        {"input": [{"type": "function_call", "name": "f"}]},
+        {"input": [{"type": "function_call_output", "call_id": "c", "output": {"a": 1}}]},
+        {"tools": [{"type": "namespace", "name": "n", "tools": "x"}]},
+        {"tools": [{"type": "namespace", "name": "n", "tools": [{"type": "web_search"}]}]},
+        {"tools": [{"type": "function", "name": "f", "parameters": "x"}]},
+        {"tools": "x"},
+        {"reasoning": "high"},
+        {"text": "json"},
+        {"text": {"format": {"type": "json_schema", "name": "a"}}},
+        {"include": "x"},
+        {"metadata": ["x"]},
+        {"store": "yes"},
+        {"stream": "yes"},
+        {"instructions": ["x"]},
+    ],
+)
+def test_malformed_requests_are_400s_never_500s(live, pool_token, fake, extra) -> None:
+    response = post(live.url, "/v1/responses", {"model": "claude-4.5-sonnet", "input": "hi", **extra})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert not fake.requests_to("StreamUnifiedChatWithTools")
+
+
+def test_an_unknown_response_id_is_a_json_404(live, pool_token, fake) -> None:
+    for method, path in (("GET", "/v1/responses/resp_nope"), ("DELETE", "/v1/responses/resp_nope")):
+        response = httpx.request(method, f"{live.url}{path}", headers={"Authorization": f"Bearer {AUTH}"})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    missing = httpx.get(
+        f"{live.url}/v1/responses/resp_nope/input_items", headers={"Authorization": f"Bearer {AUTH}"}
+    )
+    assert missing.status_code == 404
+    unauthorised = httpx.get(f"{live.url}/v1/responses/resp_nope")
+    assert unauthorised.status_code == 401
