@@ -1,11 +1,14 @@
 """Chat benchmark: the proxy under Daphne against the fake upstream, and the fake directly, in one run.
 
     .venv/bin/python bench/run.py [--profile realistic|throughput] [--concurrency 1,50,200] [--rounds 3]
+                                  [--targets chat,responses]
 
 Starts `manage.py fakecursor` and `manage.py serve` (Daphne, SQLite in a temporary directory), then
 for non-stream and stream requests at each concurrency measures requests/s, time to first token
 (p50/p99) and total latency (p50/p99), through the proxy and directly (Cursor's protocol spoken to
-the fake by our upstream client). Prints a table and one JSON line; errors are counted, not hidden.
+the fake by our upstream client). `--targets` picks the proxy's routes: `chat` (/v1/chat/completions,
+rows `proxy-*`) and `responses` (/v1/responses with store: false, rows `responses-*`). Prints a
+table and one JSON line; errors are counted, not hidden.
 On a machine with two or more cores the server runs on its own half of them and the harness (load
 generator and fake) on the other half; `--no-pin` lets them all share every core.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import signal
@@ -113,6 +117,7 @@ class Sample:
     ttft: float | None
     total: float
     ok: bool
+    target: str = ""  # which caller sent it, when one run mixes two (see `interleaved`)
 
 
 @dataclass
@@ -232,6 +237,56 @@ def proxy_caller(clients: Clients, url: str, stream: bool):
     return one
 
 
+def responses_caller(clients: Clients, url: str, stream: bool):
+    """/v1/responses, as Codex calls it (store: false); first token = the first output_text.delta."""
+    body = {"model": "claude-4.5-sonnet", "input": PROMPT, "stream": stream, "store": False}
+    headers = {"Authorization": f"Bearer {AUTH}"}
+
+    async def one(worker: int) -> Sample:
+        client = clients.get(worker)
+        start = time.perf_counter()
+        ttft = None
+        try:
+            if not stream:
+                r = await client.post(url, json=body, headers=headers)
+                ok = r.status_code == 200 and r.json()["status"] == "completed"
+                return Sample(None, time.perf_counter() - start, ok)
+            ok = False
+            async with client.stream("POST", url, json=body, headers=headers) as r:
+                if r.status_code != 200:
+                    return Sample(None, time.perf_counter() - start, False)
+                tail = b""
+                async for data in r.aiter_raw():
+                    seen = tail + data
+                    if ttft is None and b"event: response.output_text.delta" in seen:
+                        ttft = time.perf_counter() - start
+                    if b"event: response.completed" in seen:
+                        ok = ttft is not None
+                    tail = seen[-40:]
+            return Sample(ttft, time.perf_counter() - start, ok)
+        except httpx.HTTPError:
+            return Sample(None, time.perf_counter() - start, False)
+
+    return one
+
+
+def interleaved(callers: list[tuple[str, object]]):
+    """One caller that takes turns among several, tagging each sample with the one it used.
+
+    Two of the proxy's routes measured in one run see the same machine at the same moment; measured
+    one after the other, whatever else runs on a shared machine in between lands on one of them.
+    """
+    turn = itertools.count()
+
+    async def one(worker: int) -> Sample:
+        name, call = callers[next(turn) % len(callers)]
+        sample = await call(worker)  # type: ignore[operator]
+        sample.target = name
+        return sample
+
+    return one
+
+
 def direct_caller(client: CursorClient, account: Account, stream: bool):
     def request() -> bytes:
         message = pb.ConversationMessage(text=PROMPT, type=1, bubble_id=str(uuid.uuid4()))
@@ -281,6 +336,7 @@ def main() -> None:
     )
     parser.add_argument("--tokens", type=int, default=8)
     parser.add_argument("--modes", default="nonstream,stream")
+    parser.add_argument("--targets", default="chat", help="the proxy's routes to measure: chat,responses")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="realistic")
     parser.add_argument(
         "--workers",
@@ -396,6 +452,7 @@ def main() -> None:
                 pids,
                 warm_round=not args.cold,
                 burst=args.burst,
+                targets=args.targets.split(","),
             )
         )
         rss = peak_rss_mb(server.pid)
@@ -417,6 +474,7 @@ async def measure(
     pids: dict[str, int],
     warm_round: bool = True,
     burst: bool = False,
+    targets: tuple[str, ...] | list[str] = ("chat",),
 ) -> list[dict]:
     out = []
     account = Account(
@@ -428,19 +486,30 @@ async def measure(
     )
     direct = CursorClient(ClientConfig(upstream=f"http://127.0.0.1:{fake_port}", read_timeout=60))
     url = f"http://127.0.0.1:{app_port}/v1/chat/completions"
+    responses_url = f"http://127.0.0.1:{app_port}/v1/responses"
     clients = Clients()
     try:
         # Warm both paths (connections, imports, first queries).
         for stream in (False, True):
             await run_load(20, 5, proxy_caller(clients, url, stream))
+            if "responses" in targets:
+                await run_load(20, 5, responses_caller(clients, responses_url, stream))
             await run_load(20, 5, direct_caller(direct, account, stream))
         for stream in [m == "stream" for m in modes]:
             for c in levels:
                 requests = max(min_requests, c * rounds)
-                for name, one in (
-                    ("direct", direct_caller(direct, account, stream)),
-                    ("proxy", proxy_caller(clients, url, stream)),
-                ):
+                proxied = []
+                if "chat" in targets:
+                    proxied.append(("proxy", proxy_caller(clients, url, stream)))
+                if "responses" in targets:
+                    proxied.append(("responses", responses_caller(clients, responses_url, stream)))
+                callers = [("direct", direct_caller(direct, account, stream))]
+                if len(proxied) > 1:  # the routes take turns within one run
+                    callers.append(("+".join(name for name, _ in proxied), interleaved(proxied)))
+                    requests *= len(proxied)
+                else:
+                    callers += proxied
+                for name, one in callers:
                     spread = 0.0
                     if warm_round:
                         # One round at this concurrency first, not counted: the clients' connections
@@ -449,11 +518,15 @@ async def measure(
                         if not burst:
                             spread = statistics.median(sample.total for sample in warm)
                     # CPU of the process that serves the request: our server, or the fake itself.
-                    before = cpu_seconds(pids[name])
+                    before = cpu_seconds(pids["direct" if name == "direct" else "proxy"])
                     samples, wall = await run_load(requests, c, one, spread)
-                    result = Result(f"{name}-{'stream' if stream else 'nonstream'}", c, samples, wall)
-                    result.server_cpu = cpu_seconds(pids[name]) - before
-                    out.append(result.stats())
+                    cpu = cpu_seconds(pids["direct" if name == "direct" else "proxy"]) - before
+                    mode = "stream" if stream else "nonstream"
+                    for part in name.split("+"):
+                        mine = [x for x in samples if x.target in ("", part)]
+                        result = Result(f"{part}-{mode}", c, mine, wall * len(mine) / len(samples))
+                        result.server_cpu = cpu * len(mine) / len(samples)
+                        out.append(result.stats())
     finally:
         await clients.aclose()
         await direct.aclose()
@@ -671,12 +744,13 @@ def report(results: list[dict], rss: float, pinned: bool) -> None:
     overhead = []
     by_key = {(r["name"], r["concurrency"]): r for r in results}
     for (name, c), proxy in by_key.items():
-        if not name.startswith("proxy"):
+        if not name.startswith(("proxy", "responses")):
             continue
-        direct = by_key[(name.replace("proxy", "direct"), c)]
+        direct = by_key[("direct-" + name.split("-")[1], c)]
         metric = "ttft_p50_ms" if "stream" in name and "nonstream" not in name else "total_p50_ms"
         overhead.append(
             {
+                "target": "chat" if name.startswith("proxy") else "responses",
                 "mode": name.split("-")[1],
                 "concurrency": c,
                 "metric": metric,
@@ -689,7 +763,8 @@ def report(results: list[dict], rss: float, pinned: bool) -> None:
     print()
     for o in overhead:
         print(
-            f"{o['mode']:>10} c={o['concurrency']:<4} {o['metric']}: proxy {o['proxy_ms']} ms, direct "
+            f"{o['target']:>9} {o['mode']:>10} c={o['concurrency']:<4} {o['metric']}: "
+            f"proxy {o['proxy_ms']} ms, direct "
             f"{o['direct_ms']} ms, added {o['added_ms']} ms, ratio {o['ratio']}"
         )
     print(f"server peak RSS: {rss:.1f} MB")

@@ -103,6 +103,8 @@ def filtered(query: dict[str, Any], base: QuerySet[ChatLog] | None = None) -> Qu
         qs = qs.filter(model__in=include)
     if (exclude := _strings(query, "exclude_models")) is not None:
         qs = qs.exclude(model__in=exclude)
+    if isinstance(dialect := query.get("dialect"), str):  # openai / anthropic / responses
+        qs = qs.filter(dialect=dialect)
     if (stream := _flag(query, "stream")) is not None:
         qs = qs.filter(stream=stream)
     if (has_usage := _flag(query, "has_usage")) is not None:

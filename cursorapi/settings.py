@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "cpp",
     "analytics",
     "chatsessions",
+    "storedresponses",
     "runtime",
 ]
 
@@ -362,6 +363,9 @@ SESSION_MAX_HISTORY_BYTES = env.int("SESSION_MAX_HISTORY_BYTES", default=2 * 102
 SESSION_LEASE_SECONDS = env.int("SESSION_LEASE_SECONDS", default=900)  # a crashed request frees it after
 # Seconds between evictions of expired sessions by the server itself; 0: only `cleanup_sessions`.
 SESSION_CLEANUP_INTERVAL = env.int("SESSION_CLEANUP_INTERVAL", default=300)
+# Stored /v1/responses (store: true) are kept this many seconds after creation; by default as long
+# as an idle session. Cleaned by the same periodic job interval (SESSION_CLEANUP_INTERVAL).
+RESPONSES_TTL = env.int("RESPONSES_TTL", default=SESSION_TTL)
 
 # --- Migration from the Rust original (issue 17) ------------------------------------------------
 # Seconds between fetches of Cursor's model list by the server's background job (the original's

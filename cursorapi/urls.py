@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cursorapi.api.urls")),
     path("", include("chatsessions.urls")),
+    path("", include("storedresponses.urls")),
     path("", include("tokens.urls")),
     path("", include("proxies.urls")),
     path("", include("chatlogs.urls")),
