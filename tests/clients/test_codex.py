@@ -1,7 +1,7 @@
 """The real Codex CLI (`codex exec`, pinned in versions.json) against our server on the fake upstream.
 
 Codex speaks only the Responses API (`wire_api = "responses"`); the settings here are the ones
-docs/agents-codex.md gives users.
+docs/agents.md gives users.
 """
 
 from __future__ import annotations

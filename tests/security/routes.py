@@ -57,7 +57,7 @@ CHAT_ROUTES = [
     Route("POST", "/v1/chat/completions", openai_shape, chat=True),
     Route("POST", "/v1/messages", anthropic_shape, chat=True),
     Route("POST", "/v1/messages/count_tokens", anthropic_shape, chat=True),
-    # Route("POST", "/v1/responses", openai_shape, chat=True),  # once the Responses API is merged
+    Route("POST", "/v1/responses", openai_shape, chat=True),
 ]
 
 MANAGEMENT_ROUTES = [
