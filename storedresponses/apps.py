@@ -5,6 +5,7 @@ class StoredResponsesConfig(AppConfig):
     """Responses kept for `previous_response_id` and GET/DELETE /v1/responses/{id}."""
 
     name = "storedresponses"
+    verbose_name = "Stored responses"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
