@@ -12,7 +12,7 @@ django.setup(set_prefix=False)
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from cursorapi import http_limits, proxy_headers, static_files, twisted_fixes, warmup  # noqa: E402
+from cursorapi import http_limits, proxy_headers, slow_clients, static_files, twisted_fixes, warmup  # noqa: E402
 from cursorapi.asgi_handler import ASGIHandler  # noqa: E402
 from runtime import workers  # noqa: E402
 
@@ -28,6 +28,7 @@ http_limits.install(
         route_prefix=settings.ROUTE_PREFIX,
     )
 )
+slow_clients.install(settings.SLOW_CLIENT_BUFFER_BYTES)
 application = ProtocolTypeRouter({"http": proxy_headers.wrap(static_files.wrap(ASGIHandler()))})
 workers.start()  # this process's heartbeat, and the clean-up after dead workers
 warmup.prepare()  # last: it freezes what start-up made, the application included

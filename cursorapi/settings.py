@@ -246,6 +246,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_LIMIT
 REQUEST_HEADER_LIMIT = env.int("REQUEST_HEADER_LIMIT", default=32 * 1024)
 REQUEST_HEADER_TIMEOUT = env.float("REQUEST_HEADER_TIMEOUT", default=30.0)
 REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=60.0)
+# Bytes of a streamed reply waiting for a client that does not read them; beyond, the connection is
+# closed (the request counts as cancelled), so a slow reader cannot hold the server's memory. 0: off.
+SLOW_CLIENT_BUFFER_BYTES = env.int("SLOW_CLIENT_BUFFER_BYTES", default=8 * 1024 * 1024)
 # Deepest nesting of objects and arrays accepted in a JSON body (400 beyond); see docs/security.md.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 

@@ -252,7 +252,7 @@ async def stream(
         signature = pb.ConversationMessage.Thinking(signature="fake-signature-" + str(len(d.thinking)))
         await out.frame(_frame(pb.StreamUnifiedChatResponse(thinking=signature), force_gzip=gz))
 
-    reply = d.reply
+    reply = d.reply * max(1, d.repeat) if d.reply is not None else None
     if reply is None:  # unscripted, it follows output-format instructions (a JSON schema) as a model would
         reply = "" if d.tool_calls else fake_structured.reply(request, d, user_text)
     pieces = fd.split_text(reply, d.chunks) if d.chunks else fd.natural_chunks(reply) if reply else []

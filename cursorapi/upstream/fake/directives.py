@@ -46,9 +46,10 @@ class Directives:
     retry_after: int | None = None  # seconds: a Retry-After header on `status`, a hint in error details
     bad_frame: str | None = None  # malformed / oversized / gzip_bomb, after `error_after` text frames
     garbage: bool = False  # the reply's text frames carry bytes that are not a protobuf message
+    repeat: int = 1  # the reply, this many times over: a big answer from a small request
 
 
-_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms", "retry_after"}
+_INT_KEYS = {"chunks", "delay_ms", "error_after", "drop_after", "status", "stall_ms", "retry_after", "repeat"}
 _BOOL_KEYS = {"gzip", "split", "garbage"}
 _TEXT_KEYS = {"reply", "thinking", "error"}
 BAD_FRAMES = ("malformed", "oversized", "gzip_bomb")
