@@ -100,7 +100,6 @@ MIDDLEWARE = [
     "cursorapi.sqlite_guard.SqliteGuardMiddleware",  # before anything reads the database
     "runtime.middleware.FreshConfigMiddleware",
     "cursorapi.middleware.CorsMiddleware",
-    "cursorapi.method_not_allowed.JsonMethodNotAllowedMiddleware",
     "cursorapi.middleware.AdminOnlyMiddleware",
 ]
 ADMIN_MIDDLEWARE = [
