@@ -19,7 +19,7 @@ from cursorapi.dbwork import db
 from cursorapi.dialects import responses
 from storedresponses import services as stored
 
-from .views import _caller_and_body, _headers, _openai_error, _refused
+from .views import _admit, _caller_and_body, _headers, _openai_error
 
 log = logging.getLogger(__name__)
 
@@ -88,10 +88,10 @@ async def create(request: HttpRequest) -> HttpResponse:
     except ChatInputError as exc:
         return _openai_error(exc.status, exc.message, "invalid_request_error", exc.param, exc.code)
     chat = call.chat
-    if refused := await _refused(caller, chat.model.model.id):
+    run = ChatRun(chat, caller, request.request_id, "responses")  # type: ignore[attr-defined]
+    if refused := await _admit(run):
         status, kind, message = refused
         return _openai_error(status, message, kind)
-    run = ChatRun(chat, caller, request.request_id, "responses")  # type: ignore[attr-defined]
     renderer = responses.Renderer(call)
 
     def error_body(failure: ChatFailure) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cursorapi.chat import structured
 from cursorapi.chat.types import ChatInputError, ChatRequest, Tool
 
 THINKING_TYPES = ("enabled", "disabled", "adaptive")
@@ -74,10 +75,9 @@ def output_format(body: dict[str, Any]) -> dict[str, Any] | None:
         return None
     if not isinstance(fmt, dict) or fmt.get("type") != "json_schema":
         raise ChatInputError("the output format's type must be json_schema", param=f"{where}.type")
-    schema = fmt.get("schema")
-    if not isinstance(schema, dict):
+    if not isinstance(fmt.get("schema"), dict):
         raise ChatInputError("the output format needs a JSON schema object", param=f"{where}.schema")
-    return {"type": "json_schema", "name": "output", "schema": schema, "strict": True}
+    return structured.json_schema("output", fmt["schema"], strict=True, param=where)
 
 
 def check_shapes(body: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from cursorapi.chat import images
+from cursorapi.chat import images, structured
+from cursorapi.chat import instructions as chat_instructions
 from cursorapi.chat.catalog import Catalog
 from cursorapi.chat.types import (
     ChatInputError,
@@ -33,7 +34,6 @@ from cursorapi.chat.types import (
     Turn,
     Usage,
 )
-from runtime import config as runtime_config
 
 KEEPALIVE = b": keep-alive\n\n"
 
@@ -384,14 +384,16 @@ def _response_format(body: dict[str, Any]) -> dict[str, Any] | None:
     if fmt["type"] == "text":
         return None
     if fmt["type"] == "json_object":
-        return {"type": "json_object"}
-    schema = fmt.get("schema")
-    if not isinstance(schema, dict):
+        return structured.json_object()
+    if not isinstance(fmt.get("schema"), dict):
         raise ChatInputError("a json_schema format needs a `schema` object", param="text.format.schema")
-    name = fmt.get("name")
-    if not isinstance(name, str) or not name:
-        raise ChatInputError("a json_schema format needs a `name`", param="text.format.name")
-    return {"type": "json_schema", "name": name, "schema": schema, "strict": bool(fmt.get("strict"))}
+    return structured.json_schema(
+        fmt.get("name"),
+        fmt["schema"],
+        strict=fmt.get("strict"),
+        description=fmt.get("description"),
+        param="text.format",
+    )
 
 
 def _number(body: dict[str, Any], key: str, default: float) -> float:
@@ -510,7 +512,7 @@ async def parse(
     previous_id = body.get("previous_response_id")
     chat = ChatRequest(
         model=model,
-        system=system_text or runtime_config.current()["default_instructions"],
+        system=system_text or chat_instructions.default(),
         turns=[*history, *turns],
         options=options,
         tools=tools,

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from cursorapi import original_env
 from tests.api.helpers import chat_request, post, user
@@ -213,13 +214,18 @@ def test_an_old_env_at_start(tmp_path: Path) -> None:
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00 WARNING", line), line
 
 
-def test_default_instructions_current_date_time(live, pool_token, fake, settings) -> None:
+CHAT_BODIES = {
+    "/v1/chat/completions": {"model": "gpt-5.1", "messages": user("hi")},
+    "/v1/messages": {"model": "gpt-5.1", "messages": user("hi"), "max_tokens": 5},
+    "/v1/responses": {"model": "gpt-5.1", "input": "hi", "store": False},
+}
+
+
+@pytest.mark.parametrize("route", list(CHAT_BODIES))
+def test_default_instructions_current_date_time(live, pool_token, fake, settings, route) -> None:
     settings.DEFAULT_INSTRUCTIONS = "Now is {{currentDateTime}}."
     settings.GENERAL_TIMEZONE = "Asia/Shanghai"
-    assert (
-        post(live.url, "/v1/chat/completions", {"model": "gpt-5.1", "messages": user("hi")}).status_code
-        == 200
-    )
+    assert post(live.url, route, CHAT_BODIES[route]).status_code == 200
     context = chat_request(fake).explicit_context.context
     assert re.fullmatch(r"Now is \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+08:00\.", context), context
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from cursorapi.auth import key_hash
 from tests.api.helpers import post, user
 from tests.fixtures import add_token
 from tokens.models import ApiKey, ApiKeyDailyUse
 
 BODY = {"model": "claude-4.5-sonnet", "messages": user("hi")}
+# Every chat route reserves from the same budget.
+ROUTES = {
+    "/v1/chat/completions": BODY,
+    "/v1/messages": {**BODY, "max_tokens": 5},
+    "/v1/responses": {"model": "claude-4.5-sonnet", "input": "hi", "store": False},
+}
 
 
 def _key(limit: int) -> ApiKey:
@@ -19,12 +27,15 @@ def _key(limit: int) -> ApiKey:
     )
 
 
-def test_ten_parallel_requests_on_a_budget_of_three_admit_exactly_three(live, pool_token, fake) -> None:
+@pytest.mark.parametrize("route", list(ROUTES))
+def test_ten_parallel_requests_on_a_budget_of_three_admit_exactly_three(
+    live, pool_token, fake, route
+) -> None:
     key = _key(3)
     with ThreadPoolExecutor(10) as threads:
         statuses = list(
             threads.map(
-                lambda _: post(live.url, "/v1/chat/completions", BODY, key="sk-dave-1").status_code, range(10)
+                lambda _: post(live.url, route, ROUTES[route], key="sk-dave-1").status_code, range(10)
             )
         )
     assert sorted(statuses) == [200] * 3 + [429] * 7
