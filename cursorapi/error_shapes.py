@@ -1,8 +1,9 @@
 """Which error shape a path answers in, for errors raised before (or around) its view.
 
-The views build their own errors; this is for the layers that answer without one: the JSON 405 for
-a wrong method, and the HTTP server's 413/408/431 (cursorapi.http_limits), which run before Django
-has resolved a route. Django-free on purpose: the Twisted layer imports it.
+The views build their own errors; this is for the layers that answer without one: unknown routes,
+wrong methods and crashes (cursorapi.json_errors), and the HTTP server's 413/408/431
+(cursorapi.http_limits), which run before Django has resolved a route. Django-free on purpose:
+the Twisted layer imports it.
 """
 
 from __future__ import annotations
@@ -10,34 +11,40 @@ from __future__ import annotations
 import json
 from typing import Any
 
-# Kinds, in the route families' own words, for the statuses raised outside the views.
-_OPENAI_KINDS = {
-    405: "invalid_request_error",
-    408: "timeout",
-    413: "request_too_large",  # as the chat views' own 413
-    431: "invalid_request_error",
+# (type, code) per status, in each route family's own words, for the errors raised outside the
+# views: unknown routes, wrong methods, crashes (cursorapi.json_errors) and the HTTP server's limits.
+_OPENAI = {
+    404: ("invalid_request_error", "unknown_url"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    408: ("timeout", None),
+    413: ("request_too_large", None),  # as the chat views' own 413
+    431: ("invalid_request_error", None),
+    500: ("server_error", "internal_error"),
 }
-_ANTHROPIC_KINDS = {
+_ANTHROPIC = {
+    404: "not_found_error",
     405: "invalid_request_error",
     408: "timeout_error",
     413: "request_too_large",
     431: "invalid_request_error",
 }
-_ORIGINAL_KINDS = {
+_ORIGINAL = {
+    404: "not_found",
     405: "method_not_allowed",
     408: "request_timeout",
     413: "request_too_large",
     431: "headers_too_large",
+    500: "internal_error",
 }
 
 
 def family(path: str, route_prefix: str = "") -> str:
     """`anthropic`, `openai`, `analytics` or `original` (the management and Copilot++ routes)."""
-    prefix = route_prefix.rstrip("/")
-    if path.startswith(f"{prefix}/v1/messages"):
-        return "anthropic"
-    if path.startswith(f"{prefix}/v1/"):
-        return "openai"
+    prefix = "/" + route_prefix.strip("/") if route_prefix.strip("/") else ""
+    for base in {f"{prefix}/v1", "/v1"}:
+        if path == base or path.startswith(base + "/"):
+            rest = path[len(base) + 1 :]
+            return "anthropic" if rest == "messages" or rest.startswith("messages/") else "openai"
     if path.startswith("/analytics/"):
         return "analytics"
     return "original"
@@ -47,17 +54,13 @@ def body(status: int, message: str, path: str, route_prefix: str = "") -> dict[s
     """The error body `path` answers `status` with."""
     shape = family(path, route_prefix)
     if shape == "anthropic":
-        return {
-            "type": "error",
-            "error": {"type": _ANTHROPIC_KINDS.get(status, "api_error"), "message": message},
-        }
+        return {"type": "error", "error": {"type": _ANTHROPIC.get(status, "api_error"), "message": message}}
     if shape == "openai":
-        kind = _OPENAI_KINDS.get(status, "api_error")
-        return {"error": {"message": message, "type": kind, "param": None, "code": None}}
+        kind, code = _OPENAI.get(status, ("api_error", None))
+        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
     if shape == "analytics":
         return {"error": message}
-    kind = _ORIGINAL_KINDS.get(status, "error")
-    return {"status": "error", "code": status, "error": kind, "message": message}
+    return {"status": "error", "code": status, "error": _ORIGINAL.get(status, "error"), "message": message}
 
 
 def encoded(status: int, message: str, path: str, route_prefix: str = "") -> bytes:

@@ -6,6 +6,7 @@ cannot read. This middleware looks at the status of each non-JSON response once 
 chunk, so streams pay nothing) and swaps such a page for a JSON body:
 
 - under `/v1/` (after `ROUTE_PREFIX`): OpenAI's shape, except `/v1/messages...`: Anthropic's;
+- `/analytics/`: its `{"error": ...}`;
 - elsewhere: the generic `{"status": "error", "code", "error", "message"}` of the management API.
 
 The admin (`/admin/`) is HTML for people and keeps Django's pages.
@@ -13,34 +14,14 @@ The admin (`/admin/`) is HTML for people and keeps Django's pages.
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
 from asgiref.sync import markcoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
+from cursorapi import error_shapes
 from cursorapi.middleware import Handler
 
-log = logging.getLogger(__name__)
-
 _REPLACED = {404, 405, 500}
-
-
-def _v1_bases() -> tuple[str, ...]:
-    prefix = settings.ROUTE_PREFIX.strip("/")
-    return (f"/{prefix}/v1/", "/v1/") if prefix else ("/v1/",)
-
-
-def family(path: str) -> str:
-    """`openai`, `anthropic` or `generic`: whose error shape a path's errors take."""
-    for base in _v1_bases():
-        if path.startswith(base):
-            rest = path[len(base) :]
-            return "anthropic" if rest == "messages" or rest.startswith("messages/") else "openai"
-        if path + "/" == base:
-            return "openai"
-    return "generic"
 
 
 def _message(status: int, request: HttpRequest, allowed: str) -> str:
@@ -50,18 +31,6 @@ def _message(status: int, request: HttpRequest, allowed: str) -> str:
     if status == 405:
         return f"Method {request.method} is not allowed on {request.path}; allowed: {allowed}."
     return "The server had an error while processing the request."
-
-
-def body_for(family_name: str, status: int, message: str) -> dict[str, Any]:
-    if family_name == "openai":
-        kind = {404: "invalid_request_error", 405: "invalid_request_error"}.get(status, "server_error")
-        code = {404: "unknown_url", 405: "method_not_allowed"}.get(status, "internal_error")
-        return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-    if family_name == "anthropic":
-        kind = {404: "not_found_error", 405: "invalid_request_error"}.get(status, "api_error")
-        return {"type": "error", "error": {"type": kind, "message": message}}
-    kind = {404: "not_found", 405: "method_not_allowed"}.get(status, "internal_error")
-    return {"status": "error", "code": status, "error": kind, "message": message}
 
 
 def _is_json(response: HttpResponseBase) -> bool:
@@ -86,7 +55,8 @@ class JsonErrorsMiddleware:
         if status != 405 and _is_json(response):
             return response
         allowed = response.get("Allow", "")
-        replaced = JsonResponse(body_for(family(request.path), status, _message(status, request, allowed)))
+        message = _message(status, request, allowed)
+        replaced = JsonResponse(error_shapes.body(status, message, request.path, settings.ROUTE_PREFIX))
         replaced.status_code = status
         for name, value in response.items():  # Allow, and the CORS headers of the inner middleware
             if name.lower() not in ("content-type", "content-length"):
