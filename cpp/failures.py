@@ -45,7 +45,7 @@ def failure_from(exc: Exception) -> Failure:
                 details["additional_info"] = dict(exc.additional_info)
         return Failure(status, kind, f"Cursor: {text}", details)
     if isinstance(exc, UpstreamBusy):
-        return Failure(503, "upstream_busy", str(exc))
+        return Failure(503, "upstream_busy", str(exc), retry_after=exc.retry_after)
     if isinstance(exc, UpstreamTimeout):
         return Failure(504, "timeout", str(exc), {"title": "Timeout", "detail": str(exc)})
     if isinstance(exc, UpstreamError):

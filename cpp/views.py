@@ -16,7 +16,6 @@ from google.protobuf.message import DecodeError, Message
 
 from cursorapi import auth
 from cursorapi.upstream import hosts
-from cursorapi.upstream.client import UpstreamBusy
 from cursorapi.upstream.errors import UpstreamError
 from cursorapi.upstream.hosts import Endpoint
 from cursorapi.upstream.proto import aiserver_pb2 as pb
@@ -36,8 +35,6 @@ def _failed(exc: Exception) -> JsonResponse:
     response = JsonResponse(failures.body(failure), status=failure.status)
     if failure.retry_after is not None:
         response["Retry-After"] = str(failure.retry_after)
-    elif isinstance(exc, UpstreamBusy):
-        response["Retry-After"] = str(exc.retry_after)
     return response
 
 
