@@ -323,6 +323,7 @@ async def test_structured_output_fills_response_format() -> None:
             "name": "output",
             "schema": schema,
             "strict": True,
+            "description": "",
         }
     assert (await dialect.parse(base, catalog, {}, options)).response_format is None
 

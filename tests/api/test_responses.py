@@ -418,6 +418,7 @@ def test_text_format_fills_the_dialect_neutral_response_format() -> None:
         "name": "A",
         "schema": schema,
         "strict": True,
+        "description": "",
     }
 
 
